@@ -1,0 +1,208 @@
+// The activation catalogue: every activation slope knows, each written once with
+// its value and its slope side by side, generic over float and double.
+//
+// To add an activation: write one struct below (name, metadata, value, slope) and
+// add it to `Catalogue` at the bottom. Both engines, the tests, the demos and the
+// benchmarks loop over the catalogue and pick it up from there.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace slope::act {
+
+// What the explorer prints about an activation. Numbers such as the slope at 0 or
+// the maximum slope are measured from value/slope, not written here.
+struct Info {
+  std::string_view name;
+  std::string_view formula;
+  std::string_view range;
+  bool zero_centred;
+  std::string_view kink;  // the slope convention at a kink, or "smooth"
+  std::string_view job;   // the one line the lesson gives it
+};
+
+namespace detail {
+// Logistic function without overflow: exp is only ever taken of a non-positive number.
+template <class T> T sigmoid(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+template <class T> constexpr T inv_sqrt2 = T(0.70710678118654752440);
+template <class T> constexpr T inv_sqrt_2pi = T(0.39894228040143267794);
+template <class T> constexpr T sqrt_2_over_pi = T(0.79788456080286535588);
+}  // namespace detail
+
+struct Identity {
+  static constexpr Info info{"identity", "x", "(-inf, inf)", true, "smooth",
+                             "the linear output layer; a stack of them is one linear map"};
+  template <class T> static T value(T x) { return x; }
+  template <class T> static T slope(T) { return T(1); }
+};
+
+struct Relu {
+  static constexpr Info info{"relu", "max(0, x)", "[0, inf)", false,
+                             "relu'(0) = 0, as PyTorch",
+                             "the default hidden layer: slope exactly 0 or 1, gradients pass undamped"};
+  template <class T> static T value(T x) { return x > T(0) ? x : T(0); }
+  // At the kink x = 0 PyTorch uses the left slope 0; we match it so gradients agree.
+  template <class T> static T slope(T x) { return x > T(0) ? T(1) : T(0); }
+};
+
+struct LeakyRelu {
+  static constexpr Info info{"leaky_relu", "x if x > 0 else 0.01 x", "(-inf, inf)", false,
+                             "slope 0.01 at 0, as PyTorch",
+                             "a ReLU that keeps a 0.01 slope for x < 0, so units cannot die"};
+  template <class T> static T value(T x) { return x > T(0) ? x : T(0.01) * x; }
+  template <class T> static T slope(T x) { return x > T(0) ? T(1) : T(0.01); }
+};
+
+struct Sigmoid {
+  static constexpr Info info{"sigmoid", "1 / (1 + exp(-x))", "(0, 1)", false, "smooth",
+                             "a probability for a binary output; slope <= 0.25, so deep stacks vanish"};
+  template <class T> static T value(T x) { return detail::sigmoid(x); }
+  template <class T> static T slope(T x) {
+    const T s = detail::sigmoid(x);
+    return s * (T(1) - s);
+  }
+};
+
+struct Tanh {
+  static constexpr Info info{"tanh", "(exp(x) - exp(-x)) / (exp(x) + exp(-x))", "(-1, 1)", true,
+                             "smooth",
+                             "a zero-centred squash with slope 1 at 0; micrograd's choice, RNN gates"};
+  template <class T> static T value(T x) { return std::tanh(x); }
+  template <class T> static T slope(T x) {
+    const T t = std::tanh(x);
+    return T(1) - t * t;
+  }
+};
+
+struct Gelu {
+  static constexpr Info info{"gelu", "x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))", "[-0.17, inf)",
+                             false, "smooth",
+                             "the smooth ReLU of GPT-2/BERT feed-forward blocks; leaks a sliver of gradient for x < 0"};
+  // Phi(x) as 0.5 erfc(-x/sqrt2) keeps full relative precision far on the negative side.
+  template <class T> static T value(T x) {
+    return x * T(0.5) * std::erfc(-x * detail::inv_sqrt2<T>);
+  }
+  template <class T> static T slope(T x) {
+    const T cdf = T(0.5) * std::erfc(-x * detail::inv_sqrt2<T>);
+    const T pdf = detail::inv_sqrt_2pi<T> * std::exp(T(-0.5) * x * x);
+    return cdf + x * pdf;
+  }
+};
+
+struct GeluTanh {
+  static constexpr Info info{"gelu_tanh",
+                             "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))", "[-0.17, inf)",
+                             false, "smooth",
+                             "GELU as GPT-2 computed it: a tanh approximation, cheaper than erf"};
+  template <class T> static T value(T x) {
+    const T u = detail::sqrt_2_over_pi<T> * (x + T(0.044715) * x * x * x);
+    return T(0.5) * x * (T(1) + std::tanh(u));
+  }
+  template <class T> static T slope(T x) {
+    const T u = detail::sqrt_2_over_pi<T> * (x + T(0.044715) * x * x * x);
+    const T t = std::tanh(u);
+    const T du = detail::sqrt_2_over_pi<T> * (T(1) + T(3 * 0.044715) * x * x);
+    const T sech2 = T(1) - t * t;
+    // Far out sech2 is exactly 0 while du is huge; skip the product so 0 * inf never appears.
+    return T(0.5) * (T(1) + t) + (sech2 == T(0) ? T(0) : T(0.5) * x * sech2 * du);
+  }
+};
+
+struct Elu {
+  static constexpr Info info{"elu", "x if x > 0 else exp(x) - 1", "(-1, inf)", false,
+                             "smooth at 0 (alpha = 1): slope 1 from both sides",
+                             "a ReLU with a smooth negative saturation at -1; mean activations nearer 0"};
+  template <class T> static T value(T x) { return x > T(0) ? x : std::expm1(x); }
+  template <class T> static T slope(T x) { return x > T(0) ? T(1) : std::exp(x); }
+};
+
+struct Silu {
+  static constexpr Info info{"silu", "x * sigmoid(x)", "[-0.28, inf)", false, "smooth",
+                             "swish: a smooth, non-monotonic ReLU used in EfficientNet and LLaMA FFNs"};
+  template <class T> static T value(T x) { return x * detail::sigmoid(x); }
+  template <class T> static T slope(T x) {
+    const T s = detail::sigmoid(x);
+    return s * (T(1) + x * (T(1) - s));
+  }
+};
+
+struct Softplus {
+  static constexpr Info info{"softplus", "log(1 + exp(x))", "(0, inf)", false, "smooth",
+                             "a smooth ReLU whose slope is the sigmoid; keeps outputs positive"};
+  // max(x, 0) + log1p(exp(-|x|)) never overflows; PyTorch's x > 20 cut-off differs by < 1e-8.
+  template <class T> static T value(T x) {
+    return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
+  }
+  template <class T> static T slope(T x) { return detail::sigmoid(x); }
+};
+
+// The registry: one line per activation. Order is the order demos print them in.
+using Catalogue =
+    std::tuple<Identity, Relu, LeakyRelu, Sigmoid, Tanh, Gelu, GeluTanh, Elu, Silu, Softplus>;
+
+inline constexpr std::size_t count = std::tuple_size_v<Catalogue>;
+
+// The position of activation A in the catalogue.
+template <class A>
+inline constexpr std::size_t id_of = []<std::size_t... I>(std::index_sequence<I...>) {
+  std::size_t r = count;
+  ((std::is_same_v<A, std::tuple_element_t<I, Catalogue>> ? (r = I, true) : false) || ...);
+  return r;
+}(std::make_index_sequence<count>{});
+
+// Calls f(Activation{}) for each activation of the catalogue, in order.
+template <class F> constexpr void for_each(F&& f) {
+  std::apply([&](auto... a) { (f(a), ...); }, Catalogue{});
+}
+
+// Calls f(Activation{}) for the activation at position `id` of the catalogue and
+// returns what f returns. `id` must be < count (ids come from `find`).
+template <class F> decltype(auto) visit(std::size_t id, F&& f) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+    using R = decltype(f(std::tuple_element_t<0, Catalogue>{}));
+    if constexpr (std::is_void_v<R>) {
+      ((id == I ? (f(std::tuple_element_t<I, Catalogue>{}), true) : false) || ...);
+    } else {
+      R r{};
+      ((id == I ? (r = f(std::tuple_element_t<I, Catalogue>{}), true) : false) || ...);
+      return r;
+    }
+  }(std::make_index_sequence<count>{});
+}
+
+// A run-time view of one activation, for code that picks activations by name.
+struct Entry {
+  std::size_t id;
+  Info info;
+  double (*value)(double);
+  double (*slope)(double);
+  float (*value_f)(float);
+  float (*slope_f)(float);
+};
+
+// Every registered activation, in catalogue order.
+std::span<const Entry> entries();
+// The id of `name`; throws std::invalid_argument listing the valid names if unknown.
+std::size_t find(std::string_view name);
+// The entry of `name`; throws std::invalid_argument listing the valid names if unknown.
+const Entry& get(std::string_view name);
+
+}  // namespace slope::act
+
+namespace slope {
+// The names of every registered activation, in catalogue order.
+std::vector<std::string> activations();
+}  // namespace slope

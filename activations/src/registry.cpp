@@ -1,0 +1,55 @@
+#include <array>
+#include <stdexcept>
+#include <string>
+
+#include "slope/activations.hpp"
+
+namespace slope::act {
+namespace {
+
+const std::array<Entry, count>& table() {
+  static const std::array<Entry, count> t = [] {
+    std::array<Entry, count> out{};
+    std::size_t i = 0;
+    for_each([&](auto a) {
+      using A = decltype(a);
+      out[i] = Entry{i,
+                     A::info,
+                     [](double x) { return A::value(x); },
+                     [](double x) { return A::slope(x); },
+                     [](float x) { return A::value(x); },
+                     [](float x) { return A::slope(x); }};
+      ++i;
+    });
+    return out;
+  }();
+  return t;
+}
+
+}  // namespace
+
+std::span<const Entry> entries() { return table(); }
+
+std::size_t find(std::string_view name) {
+  for (const Entry& e : table())
+    if (e.info.name == name) return e.id;
+  std::string valid;
+  for (const Entry& e : table()) {
+    if (!valid.empty()) valid += ", ";
+    valid += e.info.name;
+  }
+  throw std::invalid_argument("unknown activation '" + std::string(name) +
+                              "'; valid names: " + valid);
+}
+
+const Entry& get(std::string_view name) { return table()[find(name)]; }
+
+}  // namespace slope::act
+
+namespace slope {
+std::vector<std::string> activations() {
+  std::vector<std::string> names;
+  for (const act::Entry& e : act::entries()) names.emplace_back(e.info.name);
+  return names;
+}
+}  // namespace slope

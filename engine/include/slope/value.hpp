@@ -1,0 +1,118 @@
+// slope::Value: micrograd's scalar autograd, in C++.
+//
+//   slope::Value a = -4.0, b = 2.0;
+//   auto d = a * b + b.pow(3);
+//   d.backward();            // a.grad() == 2, b.grad() == -4 + 3 * 2 * 2
+//
+// A Value is a cheap handle to a node on its thread's tape (see detail/tape.hpp).
+// Copying a Value shares the node, as Python names share an object. A graph belongs
+// to the thread that built it; graphs on different threads are independent.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "slope/detail/tape.hpp"
+
+namespace slope {
+
+class Value {
+ public:
+  // A leaf holding `data` (implicit, so `Value a = -4.0;` and `2 * a` work).
+  Value(double data = 0.0);  // NOLINT(google-explicit-constructor)
+
+  Value(const Value& o) noexcept : tape_(o.tape_), id_(o.id_) { tape_->retain(id_); }
+  Value(Value&& o) noexcept : tape_(std::exchange(o.tape_, nullptr)), id_(o.id_) {}
+  Value& operator=(const Value& o) noexcept {
+    Value copy(o);
+    swap(copy);
+    return *this;
+  }
+  Value& operator=(Value&& o) noexcept {
+    Value moved(std::move(o));
+    swap(moved);
+    return *this;
+  }
+  ~Value() {
+    if (tape_ != nullptr && tape_->release(id_)) delete tape_;
+  }
+  void swap(Value& o) noexcept {
+    std::swap(tape_, o.tape_);
+    std::swap(id_, o.id_);
+  }
+
+  // The node's value and gradient; both assignable (`p.data() -= lr * p.grad()`).
+  double& data() const { return tape_->node(id_).data; }
+  double& grad() const { return tape_->node(id_).grad; }
+
+  // Backpropagates from this value: sets its grad to 1, recomputes the grads of the
+  // intermediate nodes below it and accumulates into the leaves, as micrograd does.
+  void backward() const;
+
+  Value pow(double exponent) const;
+  Value pow(const Value& exponent) const;  // needs a positive base
+  Value exp() const;
+  Value log() const;  // throws std::domain_error for a non-positive argument
+  Value relu() const;
+  Value sigmoid() const;
+  Value tanh() const;
+  Value gelu() const;
+
+  Value operator-() const;
+  Value& operator+=(const Value& o) { return *this = *this + o; }
+  Value& operator-=(const Value& o) { return *this = *this - o; }
+  Value& operator*=(const Value& o) { return *this = *this * o; }
+  Value& operator/=(const Value& o) { return *this = *this / o; }
+
+  friend Value operator+(const Value& a, const Value& b);
+  friend Value operator*(const Value& a, const Value& b);
+  friend Value operator+(const Value& a, double c);
+  friend Value operator*(const Value& a, double c);
+  friend Value operator+(double c, const Value& a) { return a + c; }
+  friend Value operator*(double c, const Value& a) { return a * c; }
+  friend Value operator-(const Value& a, const Value& b) { return a + (-b); }
+  friend Value operator-(const Value& a, double c) { return a + (-c); }
+  friend Value operator-(double c, const Value& a) { return (-a) + c; }
+  friend Value operator/(const Value& a, const Value& b) { return a * b.pow(-1.0); }
+  friend Value operator/(const Value& a, double c) { return a * (1.0 / c); }
+  friend Value operator/(double c, const Value& a) { return a.pow(-1.0) * c; }
+
+  // Used by the engine's own ops and the DOT exporter.
+  detail::Tape& tape() const { return *tape_; }
+  std::uint32_t id() const { return id_; }
+  Value(detail::Tape* tape, std::uint32_t id) noexcept : tape_(tape), id_(id) {}
+
+ private:
+  detail::Tape* tape_;
+  std::uint32_t id_;
+};
+
+// Any registered activation by name; unknown names throw std::invalid_argument
+// listing the valid ones.
+Value apply(const Value& x, std::string_view activation);
+
+namespace detail {
+// apply() for an activation id from act::find, so hot loops skip the name lookup.
+Value apply_activation(const Value& x, std::size_t id);
+}  // namespace detail
+
+inline Value relu(const Value& x) { return x.relu(); }
+inline Value sigmoid(const Value& x) { return x.sigmoid(); }
+inline Value tanh(const Value& x) { return x.tanh(); }
+inline Value gelu(const Value& x) { return x.gelu(); }
+inline Value exp(const Value& x) { return x.exp(); }
+inline Value log(const Value& x) { return x.log(); }
+inline Value pow(const Value& x, double p) { return x.pow(p); }
+inline Value pow(const Value& x, const Value& p) { return x.pow(p); }
+
+// Writes the graph below `root` in Graphviz DOT, micrograd's draw_dot layout: one
+// record per value (data and grad) and one oval per op. `names` labels chosen values.
+void write_dot(std::ostream& out, const Value& root,
+               const std::vector<std::pair<Value, std::string>>& names = {});
+
+}  // namespace slope

@@ -1,0 +1,79 @@
+#include <cstdio>
+#include <ostream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "slope/activations.hpp"
+#include "slope/value.hpp"
+
+namespace slope {
+
+namespace {
+
+using detail::kNone;
+using detail::Node;
+using detail::Op;
+
+std::string fmt4(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", x);
+  return buf;
+}
+
+std::string op_label(const Node& n) {
+  switch (n.op) {
+    case Op::Leaf: return "";
+    case Op::Add: return "+";
+    case Op::Mul: return "*";
+    case Op::AddConst: return "+ " + fmt4(n.db);
+    case Op::MulConst: return "* " + fmt4(n.db);
+    case Op::Pow: return "** " + fmt4(n.db);
+    case Op::PowValue: return "**";
+    case Op::Exp: return "exp";
+    case Op::Log: return "log";
+    case Op::Act: return std::string(act::entries()[n.act].info.name);
+  }
+  return "?";
+}
+
+}  // namespace
+
+void write_dot(std::ostream& out, const Value& root,
+               const std::vector<std::pair<Value, std::string>>& names) {
+  detail::Tape& t = root.tape();
+  std::unordered_map<std::uint32_t, std::string> label;
+  for (const auto& [v, name] : names) label[v.id()] = name;
+
+  // Nodes reachable from root, found with an explicit stack (graphs can be deep).
+  std::vector<char> seen(root.id() + 1, 0);
+  std::vector<std::uint32_t> stack{root.id()}, order;
+  seen[root.id()] = 1;
+  while (!stack.empty()) {
+    const std::uint32_t i = stack.back();
+    stack.pop_back();
+    order.push_back(i);
+    for (std::uint32_t c : {t.node(i).a, t.node(i).b})
+      if (c != kNone && !seen[c]) {
+        seen[c] = 1;
+        stack.push_back(c);
+      }
+  }
+
+  out << "digraph slope {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
+  for (std::uint32_t i : order) {
+    const Node& n = t.node(i);
+    const auto it = label.find(i);
+    const std::string name = it == label.end() ? "" : it->second + " | ";
+    out << "  v" << i << " [shape=record, label=\"{ " << name << "data " << fmt4(n.data)
+        << " | grad " << fmt4(n.grad) << " }\"];\n";
+    if (n.op == Op::Leaf) continue;
+    out << "  op" << i << " [label=\"" << op_label(n) << "\"];\n";
+    out << "  op" << i << " -> v" << i << ";\n";
+    for (std::uint32_t c : {n.a, n.b})
+      if (c != kNone) out << "  v" << c << " -> op" << i << ";\n";
+  }
+  out << "}\n";
+}
+
+}  // namespace slope

@@ -1,0 +1,159 @@
+#include "slope/value.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "slope/activations.hpp"
+
+namespace slope {
+
+using detail::kNone;
+using detail::Node;
+using detail::Op;
+using detail::Tape;
+
+namespace {
+
+// Owns the calling thread's tape. When the thread exits while handles are still
+// alive (a Value in static storage, or one handed to another thread), the tape
+// lives on until the last handle is released.
+struct TapeOwner {
+  Tape* tape = new Tape;
+  TapeOwner() = default;
+  TapeOwner(const TapeOwner&) = delete;
+  TapeOwner& operator=(const TapeOwner&) = delete;
+  ~TapeOwner() {
+    if (tape->orphan()) delete tape;
+  }
+};
+
+Tape& same_tape(const Value& a, const Value& b) {
+  if (&a.tape() != &b.tape())
+    throw std::invalid_argument(
+        "slope::Value: operands belong to graphs built on different threads");
+  return a.tape();
+}
+
+std::string num(double x) {
+  std::ostringstream s;
+  s.precision(17);
+  s << x;
+  return s.str();
+}
+
+Value unary(const Value& x, Op op, double data, double da, double param = 0.0,
+            std::uint8_t act = 0) {
+  Tape& t = x.tape();
+  return {&t, t.push(Node{data, 0.0, da, param, x.id(), kNone, 0, op, act})};
+}
+
+template <class A> Value activation(const Value& x) {
+  const double v = x.data();
+  return unary(x, Op::Act, A::value(v), A::slope(v), 0.0,
+               static_cast<std::uint8_t>(act::id_of<A>));
+}
+
+}  // namespace
+
+Tape& Tape::current() {
+  thread_local TapeOwner owner;
+  return *owner.tape;
+}
+
+Value::Value(double data) : tape_(&Tape::current()) {
+  id_ = tape_->push(Node{data, 0.0, 0.0, 0.0, kNone, kNone, 0, Op::Leaf, 0});
+}
+
+// --- ops: the value and the local partials, side by side -------------------------
+
+Value operator+(const Value& a, const Value& b) {
+  Tape& t = same_tape(a, b);
+  const double v = a.data() + b.data();
+  return {&t, t.push(Node{v, 0.0, 1.0, 1.0, a.id(), b.id(), 0, Op::Add, 0})};
+}
+
+Value operator*(const Value& a, const Value& b) {
+  Tape& t = same_tape(a, b);
+  const double x = a.data(), y = b.data();
+  return {&t, t.push(Node{x * y, 0.0, y, x, a.id(), b.id(), 0, Op::Mul, 0})};
+}
+
+Value operator+(const Value& a, double c) { return unary(a, Op::AddConst, a.data() + c, 1.0, c); }
+
+Value operator*(const Value& a, double c) { return unary(a, Op::MulConst, a.data() * c, c, c); }
+
+Value Value::operator-() const { return *this * -1.0; }
+
+Value Value::pow(double p) const {
+  const double x = data();
+  const double v = std::pow(x, p);
+  if (!std::isfinite(v) && std::isfinite(x))
+    throw std::domain_error("slope::Value::pow: " + num(x) + " ** " + num(p) + " is " + num(v));
+  return unary(*this, Op::Pow, v, p * std::pow(x, p - 1.0), p);
+}
+
+Value Value::pow(const Value& exponent) const {
+  Tape& t = same_tape(*this, exponent);
+  const double x = data(), p = exponent.data();
+  if (x < 0.0)
+    throw std::domain_error("slope::Value::pow: base must be non-negative for a Value exponent, got " +
+                            num(x));
+  const double v = std::pow(x, p);
+  if (!std::isfinite(v))
+    throw std::domain_error("slope::Value::pow: " + num(x) + " ** " + num(p) + " is " + num(v));
+  // d/dp x^p = x^p ln x, which tends to 0 as x -> 0 for p > 0.
+  const double dp = x == 0.0 ? 0.0 : v * std::log(x);
+  return {&t, t.push(Node{v, 0.0, p * std::pow(x, p - 1.0), dp, id_, exponent.id_, 0,
+                          Op::PowValue, 0})};
+}
+
+Value Value::exp() const {
+  const double v = std::exp(data());
+  if (std::isinf(v))
+    throw std::domain_error("slope::Value::exp: exp(" + num(data()) + ") overflows");
+  return unary(*this, Op::Exp, v, v);
+}
+
+Value Value::log() const {
+  const double x = data();
+  if (!(x > 0.0))
+    throw std::domain_error("slope::Value::log: argument must be positive, got " + num(x));
+  return unary(*this, Op::Log, std::log(x), 1.0 / x);
+}
+
+Value Value::relu() const { return activation<act::Relu>(*this); }
+Value Value::sigmoid() const { return activation<act::Sigmoid>(*this); }
+Value Value::tanh() const { return activation<act::Tanh>(*this); }
+Value Value::gelu() const { return activation<act::Gelu>(*this); }
+
+Value detail::apply_activation(const Value& x, std::size_t id) {
+  return act::visit(id, [&](auto a) { return activation<decltype(a)>(x); });
+}
+
+Value apply(const Value& x, std::string_view name) {
+  return detail::apply_activation(x, act::find(name));
+}
+
+// --- backward --------------------------------------------------------------------
+
+void Value::backward() const {
+  Tape& t = *tape_;
+  // Intermediate grads are recomputed from scratch; leaves accumulate, as in micrograd.
+  for (std::uint32_t i = 0; i < id_; ++i) {
+    Node& n = t.node(i);
+    if (n.op != Op::Leaf) n.grad = 0.0;
+  }
+  t.node(id_).grad = 1.0;
+  // Creation order is a topological order, so one reverse sweep visits every node
+  // after all of its parents. Iterative: a chain of a million nodes needs no stack.
+  for (std::uint32_t i = id_ + 1; i-- > 0;) {
+    const Node& n = t.node(i);
+    if (n.a == kNone || n.grad == 0.0) continue;
+    t.node(n.a).grad += n.da * n.grad;
+    if (n.b != kNone) t.node(n.b).grad += n.db * n.grad;
+  }
+}
+
+}  // namespace slope
