@@ -1,5 +1,6 @@
 #include "slope/value.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -141,16 +142,18 @@ Value apply(const Value& x, std::string_view name) {
 void Value::backward() const {
   Tape& t = *tape_;
   // Intermediate grads are recomputed from scratch; leaves accumulate, as in micrograd.
-  for (std::uint32_t i = 0; i < id_; ++i) {
+  // Only nodes an earlier backward pass reached can hold a stale gradient.
+  for (std::uint32_t i = 0, end = std::min(id_, t.swept()); i < end; ++i) {
     Node& n = t.node(i);
     if (n.op != Op::Leaf) n.grad = 0.0;
   }
+  t.set_swept(std::max(t.swept(), id_ + 1));
   t.node(id_).grad = 1.0;
   // Creation order is a topological order, so one reverse sweep visits every node
   // after all of its parents. Iterative: a chain of a million nodes needs no stack.
   for (std::uint32_t i = id_ + 1; i-- > 0;) {
     const Node& n = t.node(i);
-    if (n.a == kNone || n.grad == 0.0) continue;
+    if (n.a == kNone) continue;
     t.node(n.a).grad += n.da * n.grad;
     if (n.b != kNone) t.node(n.b).grad += n.db * n.grad;
   }

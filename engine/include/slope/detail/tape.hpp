@@ -4,7 +4,9 @@
 // already a topological order. backward() walks the tape from the output down,
 // iteratively, with no sort, no recursion and no per-node allocation. A node's
 // memory is reclaimed when every handle at or above it on the tape is gone, which
-// is exactly what happens when a training step's graph goes out of scope.
+// is exactly what happens when a training step's graph goes out of scope. Like a
+// std::vector, the tape keeps its largest capacity for the next step (no allocation
+// in a training loop after the first step) and frees it when its thread exits.
 #pragma once
 
 #include <cstdint>
@@ -56,7 +58,7 @@ class Tape {
   bool release(std::uint32_t i) {
     if (--node(i).refs != 0 || i + 1 != size_) return false;
     while (size_ > 0 && node(size_ - 1).refs == 0) --size_;
-    if (capacity_ > size_ + 2 * kChunk) shrink();
+    if (swept_ > size_) swept_ = size_;
     return orphaned_ && size_ == 0;
   }
 
@@ -67,6 +69,11 @@ class Tape {
     return size_ == 0;
   }
 
+  // Nodes below this index may hold gradients from an earlier backward pass; above
+  // it every node still has the zero gradient it was created with.
+  std::uint32_t swept() const { return swept_; }
+  void set_swept(std::uint32_t n) { swept_ = n; }
+
   // The calling thread's tape.
   static Tape& current();
 
@@ -74,14 +81,6 @@ class Tape {
   void grow() {
     chunks_.push_back(std::make_unique_for_overwrite<Node[]>(kChunk).release());
     capacity_ += kChunk;
-  }
-  // Frees all but one spare chunk above the top, so a long graph's memory is returned.
-  void shrink() {
-    while (capacity_ > size_ + 2 * kChunk) {
-      delete[] chunks_.back();
-      chunks_.pop_back();
-      capacity_ -= kChunk;
-    }
   }
 
  public:
@@ -96,6 +95,7 @@ class Tape {
   std::vector<Node*> chunks_;
   std::uint32_t size_ = 0;
   std::uint32_t capacity_ = 0;
+  std::uint32_t swept_ = 0;
   bool orphaned_ = false;
 };
 

@@ -1,0 +1,48 @@
+# A thin front over the CMake presets. `make demo` and `make test` install what is
+# missing first, so both work on a fresh Debian 12 machine.
+
+PACKAGES := build-essential cmake git libeigen3-dev libfmt-dev libcli11-dev libgtest-dev \
+            libgmock-dev libbenchmark-dev gnuplot-nox graphviz clang-format-14
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+JOBS ?= $(shell nproc)
+
+.PHONY: deps configure build demo test test-release test-asan bench format clean
+
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+demo: build
+	./demos/run_demos.sh build/release/demos out
+
+test: test-release test-asan
+
+test-release: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+	ctest --preset release -j $(JOBS)
+
+test-asan: deps
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+bench: build
+	build/release/bench/bench_scalar
+
+format:
+	clang-format-14 -i $$(git ls-files '*.hpp' '*.cpp')
+
+clean:
+	rm -rf build out
