@@ -62,7 +62,7 @@ void BM_Chain(benchmark::State& state) {
       2.0 * static_cast<double>(n) * static_cast<double>(state.iterations()),
       benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Chain)->Arg(1 << 16)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Chain)->Arg(1 << 10)->Arg(1 << 13)->Arg(1 << 16)->Unit(benchmark::kMicrosecond);
 
 // sum of w_i * x_i over n leaves: a wide, shallow graph.
 void BM_WideSum(benchmark::State& state) {

@@ -12,7 +12,9 @@ namespace slope {
 namespace {
 
 using detail::kNone;
-using detail::Node;
+using detail::Edge;
+using detail::Meta;
+using detail::Scalar;
 using detail::Op;
 
 std::string fmt4(double x) {
@@ -21,18 +23,18 @@ std::string fmt4(double x) {
   return buf;
 }
 
-std::string op_label(const Node& n) {
-  switch (n.op) {
+std::string op_label(const Meta& m, const Edge& e) {
+  switch (m.op) {
     case Op::Leaf: return "";
     case Op::Add: return "+";
     case Op::Mul: return "*";
-    case Op::AddConst: return "+ " + fmt4(n.db);
-    case Op::MulConst: return "* " + fmt4(n.db);
-    case Op::Pow: return "** " + fmt4(n.db);
+    case Op::AddConst: return "+ " + fmt4(e.db);
+    case Op::MulConst: return "* " + fmt4(e.db);
+    case Op::Pow: return "** " + fmt4(e.db);
     case Op::PowValue: return "**";
     case Op::Exp: return "exp";
     case Op::Log: return "log";
-    case Op::Act: return std::string(act::entries()[n.act].info.name);
+    case Op::Act: return std::string(act::entries()[m.act].info.name);
   }
   return "?";
 }
@@ -53,7 +55,7 @@ void write_dot(std::ostream& out, const Value& root,
     const std::uint32_t i = stack.back();
     stack.pop_back();
     order.push_back(i);
-    for (std::uint32_t c : {t.node(i).a, t.node(i).b})
+    for (std::uint32_t c : {t.edge(i).a, t.edge(i).b})
       if (c != kNone && !seen[c]) {
         seen[c] = 1;
         stack.push_back(c);
@@ -62,15 +64,17 @@ void write_dot(std::ostream& out, const Value& root,
 
   out << "digraph slope {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
   for (std::uint32_t i : order) {
-    const Node& n = t.node(i);
+    const Scalar& n = t.scalar(i);
+    const Edge& e = t.edge(i);
+    const Meta& m = t.meta(i);
     const auto it = label.find(i);
     const std::string name = it == label.end() ? "" : it->second + " | ";
     out << "  v" << i << " [shape=record, label=\"{ " << name << "data " << fmt4(n.data)
         << " | grad " << fmt4(n.grad) << " }\"];\n";
-    if (n.op == Op::Leaf) continue;
-    out << "  op" << i << " [label=\"" << op_label(n) << "\"];\n";
+    if (m.op == Op::Leaf) continue;
+    out << "  op" << i << " [label=\"" << op_label(m, e) << "\"];\n";
     out << "  op" << i << " -> v" << i << ";\n";
-    for (std::uint32_t c : {n.a, n.b})
+    for (std::uint32_t c : {e.a, e.b})
       if (c != kNone) out << "  v" << c << " -> op" << i << ";\n";
   }
   out << "}\n";

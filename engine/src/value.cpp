@@ -11,7 +11,7 @@
 namespace slope {
 
 using detail::kNone;
-using detail::Node;
+using detail::Edge;
 using detail::Op;
 using detail::Tape;
 
@@ -30,12 +30,6 @@ struct TapeOwner {
   }
 };
 
-Tape& same_tape(const Value& a, const Value& b) {
-  if (&a.tape() != &b.tape())
-    throw std::invalid_argument(
-        "slope::Value: operands belong to graphs built on different threads");
-  return a.tape();
-}
 
 std::string num(double x) {
   std::ostringstream s;
@@ -47,7 +41,7 @@ std::string num(double x) {
 Value unary(const Value& x, Op op, double data, double da, double param = 0.0,
             std::uint8_t act = 0) {
   Tape& t = x.tape();
-  return {&t, t.push(Node{data, 0.0, da, param, x.id(), kNone, 0, op, act})};
+  return {&t, t.push(data, Edge{da, param, x.id(), kNone}, op, act)};
 }
 
 template <class A> Value activation(const Value& x) {
@@ -64,26 +58,14 @@ Tape& Tape::current() {
 }
 
 Value::Value(double data) : tape_(&Tape::current()) {
-  id_ = tape_->push(Node{data, 0.0, 0.0, 0.0, kNone, kNone, 0, Op::Leaf, 0});
+  slot_ = tape_->push(data, Edge{0.0, 0.0, kNone, kNone}, Op::Leaf);
 }
 
 // --- ops: the value and the local partials, side by side -------------------------
 
-Value operator+(const Value& a, const Value& b) {
-  Tape& t = same_tape(a, b);
-  const double v = a.data() + b.data();
-  return {&t, t.push(Node{v, 0.0, 1.0, 1.0, a.id(), b.id(), 0, Op::Add, 0})};
+void detail::throw_different_tapes() {
+  throw std::invalid_argument("slope::Value: operands belong to graphs built on different threads");
 }
-
-Value operator*(const Value& a, const Value& b) {
-  Tape& t = same_tape(a, b);
-  const double x = a.data(), y = b.data();
-  return {&t, t.push(Node{x * y, 0.0, y, x, a.id(), b.id(), 0, Op::Mul, 0})};
-}
-
-Value operator+(const Value& a, double c) { return unary(a, Op::AddConst, a.data() + c, 1.0, c); }
-
-Value operator*(const Value& a, double c) { return unary(a, Op::MulConst, a.data() * c, c, c); }
 
 Value Value::operator-() const { return *this * -1.0; }
 
@@ -96,7 +78,7 @@ Value Value::pow(double p) const {
 }
 
 Value Value::pow(const Value& exponent) const {
-  Tape& t = same_tape(*this, exponent);
+  Tape& t = detail::same_tape(*this, exponent);
   const double x = data(), p = exponent.data();
   if (x < 0.0)
     throw std::domain_error("slope::Value::pow: base must be non-negative for a Value exponent, got " +
@@ -106,8 +88,7 @@ Value Value::pow(const Value& exponent) const {
     throw std::domain_error("slope::Value::pow: " + num(x) + " ** " + num(p) + " is " + num(v));
   // d/dp x^p = x^p ln x, which tends to 0 as x -> 0 for p > 0.
   const double dp = x == 0.0 ? 0.0 : v * std::log(x);
-  return {&t, t.push(Node{v, 0.0, p * std::pow(x, p - 1.0), dp, id_, exponent.id_, 0,
-                          Op::PowValue, 0})};
+  return {&t, t.push(v, Edge{p * std::pow(x, p - 1.0), dp, id(), exponent.id()}, Op::PowValue)};
 }
 
 Value Value::exp() const {
@@ -143,19 +124,19 @@ void Value::backward() const {
   Tape& t = *tape_;
   // Intermediate grads are recomputed from scratch; leaves accumulate, as in micrograd.
   // Only nodes an earlier backward pass reached can hold a stale gradient.
-  for (std::uint32_t i = 0, end = std::min(id_, t.swept()); i < end; ++i) {
-    Node& n = t.node(i);
-    if (n.op != Op::Leaf) n.grad = 0.0;
-  }
+  const std::uint32_t id_ = id();
+  for (std::uint32_t i = 0, end = std::min(id_, t.swept()); i < end; ++i)
+    if (t.meta(i).op != Op::Leaf) t.scalar(i).grad = 0.0;
   t.set_swept(std::max(t.swept(), id_ + 1));
-  t.node(id_).grad = 1.0;
+  t.scalar(id_).grad = 1.0;
   // Creation order is a topological order, so one reverse sweep visits every node
   // after all of its parents. Iterative: a chain of a million nodes needs no stack.
   for (std::uint32_t i = id_ + 1; i-- > 0;) {
-    const Node& n = t.node(i);
-    if (n.a == kNone) continue;
-    t.node(n.a).grad += n.da * n.grad;
-    if (n.b != kNone) t.node(n.b).grad += n.db * n.grad;
+    const Edge& e = t.edge(i);
+    if (e.a == kNone) continue;
+    const double g = t.scalar(i).grad;
+    t.scalar(e.a).grad += e.da * g;
+    if (e.b != kNone) t.scalar(e.b).grad += e.db * g;
   }
 }
 

@@ -26,8 +26,8 @@ class Value {
   // A leaf holding `data` (implicit, so `Value a = -4.0;` and `2 * a` work).
   Value(double data = 0.0);  // NOLINT(google-explicit-constructor)
 
-  Value(const Value& o) noexcept : tape_(o.tape_), id_(o.id_) { tape_->retain(id_); }
-  Value(Value&& o) noexcept : tape_(std::exchange(o.tape_, nullptr)), id_(o.id_) {}
+  Value(const Value& o) noexcept : tape_(o.tape_), slot_(o.slot_) { tape_->retain(slot_); }
+  Value(Value&& o) noexcept : tape_(std::exchange(o.tape_, nullptr)), slot_(o.slot_) {}
   Value& operator=(const Value& o) noexcept {
     Value copy(o);
     swap(copy);
@@ -39,16 +39,16 @@ class Value {
     return *this;
   }
   ~Value() {
-    if (tape_ != nullptr && tape_->release(id_)) delete tape_;
+    if (tape_ != nullptr && tape_->release(slot_)) delete tape_;
   }
   void swap(Value& o) noexcept {
     std::swap(tape_, o.tape_);
-    std::swap(id_, o.id_);
+    std::swap(slot_, o.slot_);
   }
 
   // The node's value and gradient; both assignable (`p.data() -= lr * p.grad()`).
-  double& data() const { return tape_->node(id_).data; }
-  double& grad() const { return tape_->node(id_).grad; }
+  double& data() const { return slot_.scalar->data; }
+  double& grad() const { return slot_.scalar->grad; }
 
   // Backpropagates from this value: sets its grad to 1, recomputes the grads of the
   // intermediate nodes below it and accumulates into the leaves, as micrograd does.
@@ -69,6 +69,7 @@ class Value {
   Value& operator*=(const Value& o) { return *this = *this * o; }
   Value& operator/=(const Value& o) { return *this = *this / o; }
 
+  // The four ops a neural network spends its time in are defined inline below.
   friend Value operator+(const Value& a, const Value& b);
   friend Value operator*(const Value& a, const Value& b);
   friend Value operator+(const Value& a, double c);
@@ -84,13 +85,48 @@ class Value {
 
   // Used by the engine's own ops and the DOT exporter.
   detail::Tape& tape() const { return *tape_; }
-  std::uint32_t id() const { return id_; }
-  Value(detail::Tape* tape, std::uint32_t id) noexcept : tape_(tape), id_(id) {}
+  std::uint32_t id() const { return slot_.id; }
+  Value(detail::Tape* tape, detail::Slot slot) noexcept : tape_(tape), slot_(slot) {}
 
  private:
   detail::Tape* tape_;
-  std::uint32_t id_;
+  detail::Slot slot_;
 };
+
+namespace detail {
+[[noreturn]] void throw_different_tapes();
+inline Tape& same_tape(const Value& a, const Value& b) {
+  if (&a.tape() != &b.tape()) [[unlikely]]
+    throw_different_tapes();
+  return a.tape();
+}
+}  // namespace detail
+
+// --- the hot ops: the value and the local partials, side by side -----------------
+
+inline Value operator+(const Value& a, const Value& b) {
+  detail::Tape& t = detail::same_tape(a, b);
+  const double v = a.data() + b.data();
+  return {&t, t.push(v, detail::Edge{1.0, 1.0, a.id(), b.id()}, detail::Op::Add)};
+}
+
+inline Value operator*(const Value& a, const Value& b) {
+  detail::Tape& t = detail::same_tape(a, b);
+  const double x = a.data(), y = b.data();
+  return {&t, t.push(x * y, detail::Edge{y, x, a.id(), b.id()}, detail::Op::Mul)};
+}
+
+inline Value operator+(const Value& a, double c) {
+  detail::Tape& t = a.tape();
+  return {&t, t.push(a.data() + c, detail::Edge{1.0, c, a.id(), detail::kNone},
+                     detail::Op::AddConst)};
+}
+
+inline Value operator*(const Value& a, double c) {
+  detail::Tape& t = a.tape();
+  return {&t, t.push(a.data() * c, detail::Edge{c, c, a.id(), detail::kNone},
+                     detail::Op::MulConst)};
+}
 
 // Any registered activation by name; unknown names throw std::invalid_argument
 // listing the valid ones.

@@ -19,48 +19,79 @@ enum class Op : std::uint8_t { Leaf, Add, Mul, AddConst, MulConst, Pow, PowValue
 
 inline constexpr std::uint32_t kNone = UINT32_MAX;
 
-// One scalar of a graph. Each op stores the local partial derivatives of its output
-// with respect to its children at forward time, so backward is one rule for every
-// op: child.grad += partial * grad.
-struct Node {
+// A node is split in three parts stored in separate arrays, so each pass touches
+// only what it needs: forward reads children's `Scalar`s, backward streams `Edge`s
+// and scatters into a compact array of grads, handles count in `Meta`.
+struct Scalar {
   double data;
   double grad;
+};
+// Each op stores the local partial derivatives of its output with respect to its
+// children at forward time, so backward is one rule for every op:
+// child.grad += partial * grad.
+struct Edge {
   double da;  // d data / d a.data
   double db;  // d data / d b.data; for a one-child op, the op's constant (for DOT labels)
   std::uint32_t a;
   std::uint32_t b;
+};
+struct Meta {
   std::uint32_t refs;  // live Value handles to this node
   Op op;
   std::uint8_t act;  // activation id when op == Act
 };
 
+// Where a node lives: its index on the tape and its Scalar, which a Value caches so
+// that reading data() is one load, not a walk through the chunk table.
+struct Slot {
+  Scalar* scalar;
+  std::uint32_t id;
+};
+
 class Tape {
+  struct Chunk;
+
  public:
   static constexpr std::uint32_t kChunkBits = 12;
   static constexpr std::uint32_t kChunk = 1u << kChunkBits;
+  static constexpr std::uint32_t kMask = kChunk - 1;
 
-  Node& node(std::uint32_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  Scalar& scalar(std::uint32_t i) { return chunks_[i >> kChunkBits]->scalar[i & kMask]; }
+  Edge& edge(std::uint32_t i) { return chunks_[i >> kChunkBits]->edge[i & kMask]; }
+  Meta& meta(std::uint32_t i) { return chunks_[i >> kChunkBits]->meta[i & kMask]; }
   std::uint32_t size() const { return size_; }
 
-  // Appends a node holding one handle reference; returns its index.
-  std::uint32_t push(const Node& n) {
-    if (size_ == capacity_) grow();
-    Node& slot = node(size_);
-    slot = n;
-    slot.refs = 1;
-    return size_++;
+  // The Meta of a slot, found from its Scalar's address without touching the table.
+  static Meta& meta(Slot s) {
+    return reinterpret_cast<Chunk*>(s.scalar - (s.id & kMask))->meta[s.id & kMask];
   }
 
-  void retain(std::uint32_t i) { ++node(i).refs; }
+  // Appends a node holding one handle reference.
+  Slot push(double data, const Edge& e, Op op, std::uint8_t act = 0) {
+    if (size_ == capacity_) grow();
+    Chunk& c = *chunks_[size_ >> kChunkBits];
+    const std::uint32_t o = size_ & kMask;
+    c.scalar[o] = Scalar{data, 0.0};
+    c.edge[o] = e;
+    c.meta[o] = Meta{1, op, act};
+    return {&c.scalar[o], size_++};
+  }
+
+  void retain(Slot s) { ++meta(s).refs; }
 
   // Drops one handle reference; pops every unreferenced node off the top. Returns
   // true when the tape is orphaned and empty, so the caller must delete it.
-  bool release(std::uint32_t i) {
-    if (--node(i).refs != 0 || i + 1 != size_) return false;
-    while (size_ > 0 && node(size_ - 1).refs == 0) --size_;
+  bool release(Slot s) {
+    if (--meta(s).refs != 0 || s.id + 1 != size_) return false;
+    while (size_ > 0 && meta(size_ - 1).refs == 0) --size_;
     if (swept_ > size_) swept_ = size_;
     return orphaned_ && size_ == 0;
   }
+
+  // Nodes below this index may hold gradients from an earlier backward pass; above
+  // it every node still has the zero gradient it was created with.
+  std::uint32_t swept() const { return swept_; }
+  void set_swept(std::uint32_t n) { swept_ = n; }
 
   // The thread that owned this tape has exited; live handles may still use it.
   // Returns true when nothing uses it any more and it can be deleted now.
@@ -69,30 +100,26 @@ class Tape {
     return size_ == 0;
   }
 
-  // Nodes below this index may hold gradients from an earlier backward pass; above
-  // it every node still has the zero gradient it was created with.
-  std::uint32_t swept() const { return swept_; }
-  void set_swept(std::uint32_t n) { swept_ = n; }
-
   // The calling thread's tape.
   static Tape& current();
 
- private:
-  void grow() {
-    chunks_.push_back(std::make_unique_for_overwrite<Node[]>(kChunk).release());
-    capacity_ += kChunk;
-  }
-
- public:
   Tape() = default;
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
-  ~Tape() {
-    for (Node* c : chunks_) delete[] c;
-  }
+  ~Tape() = default;
 
  private:
-  std::vector<Node*> chunks_;
+  struct Chunk {
+    Scalar scalar[kChunk];
+    Edge edge[kChunk];
+    Meta meta[kChunk];
+  };
+  void grow() {
+    chunks_.push_back(std::make_unique_for_overwrite<Chunk>());
+    capacity_ += kChunk;
+  }
+
+  std::vector<std::unique_ptr<Chunk>> chunks_;
   std::uint32_t size_ = 0;
   std::uint32_t capacity_ = 0;
   std::uint32_t swept_ = 0;
