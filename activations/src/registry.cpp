@@ -1,4 +1,5 @@
 #include <array>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -43,6 +44,17 @@ std::size_t find(std::string_view name) {
 }
 
 const Entry& get(std::string_view name) { return table()[find(name)]; }
+
+MaxSlope max_slope(const Entry& e, double lo, double hi, double step) {
+  MaxSlope best{-1.0, lo};
+  const auto n = static_cast<long>(std::floor((hi - lo) / step + 0.5));
+  for (long i = 0; i <= n; ++i) {
+    const double x = lo + static_cast<double>(i) * step;  // no accumulated rounding
+    const double d = std::abs(e.slope(x));
+    if (d > best.slope) best = {d, x};
+  }
+  return best;
+}
 
 }  // namespace slope::act
 

@@ -44,6 +44,9 @@ Value unary(const Value& x, Op op, double data, double da, double param = 0.0,
   return {&t, t.push(data, Edge{da, param, x.id(), kNone}, op, act)};
 }
 
+// d/dx x^p = p x^(p-1); written so that x^0 has slope 0 at x = 0 (not 0 * inf).
+double pow_slope(double x, double p) { return p == 0.0 ? 0.0 : p * std::pow(x, p - 1.0); }
+
 template <class A> Value activation(const Value& x) {
   const double v = x.data();
   return unary(x, Op::Act, A::value(v), A::slope(v), 0.0,
@@ -74,7 +77,7 @@ Value Value::pow(double p) const {
   const double v = std::pow(x, p);
   if (!std::isfinite(v) && std::isfinite(x))
     throw std::domain_error("slope::Value::pow: " + num(x) + " ** " + num(p) + " is " + num(v));
-  return unary(*this, Op::Pow, v, p * std::pow(x, p - 1.0), p);
+  return unary(*this, Op::Pow, v, pow_slope(x, p), p);
 }
 
 Value Value::pow(const Value& exponent) const {
@@ -88,7 +91,7 @@ Value Value::pow(const Value& exponent) const {
     throw std::domain_error("slope::Value::pow: " + num(x) + " ** " + num(p) + " is " + num(v));
   // d/dp x^p = x^p ln x, which tends to 0 as x -> 0 for p > 0.
   const double dp = x == 0.0 ? 0.0 : v * std::log(x);
-  return {&t, t.push(v, Edge{p * std::pow(x, p - 1.0), dp, id(), exponent.id()}, Op::PowValue)};
+  return {&t, t.push(v, Edge{pow_slope(x, p), dp, id(), exponent.id()}, Op::PowValue)};
 }
 
 Value Value::exp() const {

@@ -193,6 +193,14 @@ struct Entry {
   float (*slope_f)(float);
 };
 
+// The largest |slope| of an activation and where it occurs, found numerically on a
+// grid of step `step` over [lo, hi] (the first grid point wins a tie).
+struct MaxSlope {
+  double slope;
+  double at;
+};
+MaxSlope max_slope(const Entry& e, double lo = -10.0, double hi = 10.0, double step = 1e-3);
+
 // Every registered activation, in catalogue order.
 std::span<const Entry> entries();
 // The id of `name`; throws std::invalid_argument listing the valid names if unknown.

@@ -4,6 +4,11 @@
 
 #include "slope/activations.hpp"
 #include "slope/data.hpp"
+#include "slope/gradcheck.hpp"
+#include "slope/nn.hpp"
+#include "slope/optim.hpp"
+#include "slope/probes.hpp"
 #include "slope/random.hpp"
 #include "slope/scalar_nn.hpp"
+#include "slope/tensor.hpp"
 #include "slope/value.hpp"

@@ -1,0 +1,123 @@
+// The tensor engine's training step against its floor.
+//
+// One step = zero_grad, forward, MSE loss, backward, SGD step, for an MLP of `depth`
+// Linear layers of width x width on a batch of `batch` rows. The floor is the same
+// step written directly with Eigen matrices, preallocated buffers and no graph, using
+// the same activation definitions; slope/floor is the graph's whole overhead.
+//
+//   cmake --preset release && cmake --build --preset release --target bench_tensor
+//   build/release/bench/bench_tensor                 # every configuration
+//   bench/compare.sh                                 # the slope/floor table
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include <slope/slope.hpp>
+
+namespace {
+
+template <class T> using Matrix = typename slope::BasicTensor<T>::Matrix;
+
+struct Config {
+  int batch, width, depth;
+};
+constexpr Config kConfigs[] = {{32, 32, 8}, {256, 256, 8}, {1024, 512, 4}};
+constexpr double kLr = 1e-3;
+
+template <class T> Matrix<T> random_matrix(Eigen::Index r, Eigen::Index c, slope::Rng& rng) {
+  Matrix<T> m(r, c);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = static_cast<T>(rng.normal());
+  return m;
+}
+
+// slope: the PyTorch-style loop.
+template <class T, class A> void BM_Slope(benchmark::State& state) {
+  const Config c = kConfigs[state.range(0)];
+  slope::set_num_threads(static_cast<int>(state.range(1)));
+  slope::Rng rng(1);
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(c.depth) + 1, c.width);
+  slope::nn::BasicMLP<T> model(sizes, A::info.name, slope::nn::Init::xavier_uniform(), rng);
+  const slope::BasicTensor<T> x(random_matrix<T>(c.batch, c.width, rng));
+  const slope::BasicTensor<T> y(random_matrix<T>(c.batch, c.width, rng));
+  slope::optim::SGD opt(model.parameters(), kLr);
+  for (auto _ : state) {
+    opt.zero_grad();
+    auto loss = slope::mse_loss(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    benchmark::DoNotOptimize(loss.item());
+  }
+}
+
+// The floor: the same arithmetic in plain Eigen, every buffer allocated once.
+template <class T, class A> void BM_Floor(benchmark::State& state) {
+  const Config c = kConfigs[state.range(0)];
+  slope::set_num_threads(static_cast<int>(state.range(1)));
+  slope::Rng rng(1);
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(c.depth) + 1, c.width);
+  slope::nn::BasicMLP<T> init(sizes, A::info.name, slope::nn::Init::xavier_uniform(), rng);
+  const Matrix<T> x = random_matrix<T>(c.batch, c.width, rng);
+  const Matrix<T> y = random_matrix<T>(c.batch, c.width, rng);
+  const auto L = static_cast<std::size_t>(c.depth);
+  std::vector<Matrix<T>> W(L), b(L), dW(L), db(L), Z(L), H(L);
+  for (std::size_t l = 0; l < L; ++l) {
+    W[l] = init.layers[l].weight.value();
+    b[l] = init.layers[l].bias.value();
+    dW[l].resize(c.width, c.width);
+    db[l].resize(1, c.width);
+    Z[l].resize(c.batch, c.width);
+    H[l].resize(c.batch, c.width);
+  }
+  Matrix<T> dH(c.batch, c.width), dZ(c.batch, c.width);
+  const T n = static_cast<T>(c.batch) * static_cast<T>(c.width);
+  for (auto _ : state) {
+    for (std::size_t l = 0; l < L; ++l) {  // forward
+      const Matrix<T>& in = l == 0 ? x : H[l - 1];
+      Z[l].noalias() = in * W[l].transpose();
+      Z[l].rowwise() += b[l].row(0);
+      if (l + 1 < L) H[l] = Z[l].unaryExpr([](T v) { return A::value(v); });
+    }
+    const Matrix<T>& out = Z[L - 1];  // the output layer is linear
+    const T loss = (out - y).squaredNorm() / n;
+    dH = (out - y) * (T(2) / n);
+    for (std::size_t l = L; l-- > 0;) {  // backward
+      if (l + 1 < L)
+        dZ = dH.cwiseProduct(Z[l].unaryExpr([](T v) { return A::slope(v); }));
+      else
+        dZ = dH;
+      const Matrix<T>& in = l == 0 ? x : H[l - 1];
+      dW[l].noalias() = dZ.transpose() * in;
+      db[l] = dZ.colwise().sum();
+      if (l > 0) dH.noalias() = dZ * W[l];
+    }
+    for (std::size_t l = 0; l < L; ++l) {  // SGD
+      W[l] -= T(kLr) * dW[l];
+      b[l] -= T(kLr) * db[l];
+    }
+    benchmark::DoNotOptimize(loss);
+  }
+}
+
+void Args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"config", "threads"});
+  for (int config = 0; config < 3; ++config)
+    for (int threads : {1, 2}) b->Args({config, threads});
+  b->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
+}
+
+using slope::act::Relu;
+using slope::act::Sigmoid;
+// Each slope benchmark is followed by its floor, so neighbours in the output pair up.
+BENCHMARK_TEMPLATE(BM_Slope, float, Relu)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Floor, float, Relu)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Slope, float, Sigmoid)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Floor, float, Sigmoid)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Slope, double, Relu)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Floor, double, Relu)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Slope, double, Sigmoid)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Floor, double, Sigmoid)->Apply(Args);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,206 @@
+// slope::Tensor: 2-D tensors (rows = batch) over Eigen, with reverse-mode autograd.
+//
+//   slope::Tensor x(X), w(W, /*requires_grad=*/true);
+//   auto loss = slope::mse_loss(slope::matmul(x, w).relu(), y);
+//   loss.backward();          // w.grad() now holds dloss/dw
+//
+// `Tensor` holds float and `TensorD` double, through one template. A tensor is a
+// handle: copies share the value, the gradient and the graph, as Python names do.
+// Every op builds its output and, beside it, the function that sends the gradient
+// back (see tensor.cpp). A graph belongs to one thread at a time.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace slope {
+
+// A shape mismatch: the message names the op and both shapes.
+class ShapeError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// While alive, tensor ops on this thread record no graph (evaluation, updates).
+class no_grad {
+ public:
+  no_grad();
+  ~no_grad();
+  no_grad(const no_grad&) = delete;
+  no_grad& operator=(const no_grad&) = delete;
+
+ private:
+  bool previous_;
+};
+bool grad_enabled();
+
+// Number of threads Eigen's matrix products use; the default is every core.
+void set_num_threads(int n);
+int num_threads();
+
+namespace detail {
+template <class T> struct TensorNode {
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  Matrix value;
+  Matrix grad;  // 0 x 0 until a gradient arrives
+  bool requires_grad = false;
+  const char* op = "leaf";
+  std::vector<std::shared_ptr<TensorNode>> parents;
+  std::function<void(TensorNode&)> backward;  // adds this->grad's share to each parent
+
+  // grad += g, allocating on the first contribution. Only for nodes that need it.
+  template <class Expr> void accumulate(const Expr& g) {
+    if (!requires_grad) return;
+    if (grad.size() == 0)
+      grad = g;
+    else
+      grad += g;
+  }
+};
+}  // namespace detail
+
+template <class T> class BasicTensor {
+ public:
+  static_assert(std::is_floating_point_v<T>);
+  using Scalar = T;
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using Index = Eigen::Index;
+  using Node = detail::TensorNode<T>;
+
+  BasicTensor();  // an empty 0 x 0 tensor
+  explicit BasicTensor(Matrix value, bool requires_grad = false);
+  static BasicTensor zeros(Index rows, Index cols, bool requires_grad = false);
+  static BasicTensor full(Index rows, Index cols, T value, bool requires_grad = false);
+  // Rows of numbers, e.g. TensorD::from({{1, 2}, {3, 4}}). Ragged rows throw ShapeError.
+  static BasicTensor from(std::initializer_list<std::initializer_list<T>> rows,
+                          bool requires_grad = false);
+
+  Matrix& value() const { return node_->value; }
+  // dL/d(this) after backward(); zeros of this tensor's shape before any.
+  Matrix& grad() const;
+  Index rows() const { return node_->value.rows(); }
+  Index cols() const { return node_->value.cols(); }
+  std::string shape() const;  // "(rows, cols)"
+  // The single number of a 1 x 1 tensor; throws ShapeError otherwise.
+  T item() const;
+  bool requires_grad() const { return node_->requires_grad; }
+  // The op that made this tensor ("leaf" for inputs and parameters).
+  const char* op() const { return node_->op; }
+
+  // Backpropagates from a 1 x 1 tensor (seed 1); a non-scalar needs a seed of its
+  // shape. Leaf grads accumulate, intermediate ones are recomputed, as in micrograd.
+  void backward() const;
+  void backward(const Matrix& seed) const;
+  void zero_grad() const;
+  // The same value, cut from the graph.
+  BasicTensor detach() const;
+
+  BasicTensor relu() const;
+  BasicTensor sigmoid() const;
+  BasicTensor tanh() const;
+  BasicTensor gelu() const;
+  BasicTensor exp() const;
+  BasicTensor log() const;  // throws std::domain_error for a non-positive element
+  BasicTensor pow(T exponent) const;
+  BasicTensor sum() const;
+  BasicTensor sum(int axis) const;  // axis 0: (1, cols); axis 1: (rows, 1)
+  BasicTensor mean() const;
+  BasicTensor mean(int axis) const;
+  BasicTensor t() const;  // transpose
+
+  // For ops written outside this file: the node behind the handle.
+  const std::shared_ptr<Node>& node() const { return node_; }
+  explicit BasicTensor(std::shared_ptr<Node> node) : node_(std::move(node)) {}
+
+ private:
+  std::shared_ptr<Node> node_;
+};
+
+using Tensor = BasicTensor<float>;
+using TensorD = BasicTensor<double>;
+
+// The scalar argument of mixed ops takes the tensor's type (so `x * 2.0` works on
+// a float Tensor).
+template <class T> using ScalarOf = std::type_identity_t<T>;
+
+// a (n, k) · b (k, m) -> (n, m)
+template <class T> BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b);
+// x (B, in) · weight^T (in, out) + bias (1, out) -> (B, out), PyTorch's F.linear;
+// an empty bias means none.
+template <class T>
+BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                      const BasicTensor<T>& bias);
+template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x) { return x.t(); }
+
+// Elementwise, broadcasting as NumPy does in 2-D: each dimension equal or 1.
+template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, const BasicTensor<T>& b);
+template <class T> BasicTensor<T> operator*(const BasicTensor<T>& a, const BasicTensor<T>& b);
+template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a);
+template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, ScalarOf<T> c);
+template <class T> BasicTensor<T> operator*(const BasicTensor<T>& a, ScalarOf<T> c);
+
+template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  return a + (-b);
+}
+template <class T> BasicTensor<T> operator/(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  return a * b.pow(T(-1));
+}
+template <class T> BasicTensor<T> operator+(ScalarOf<T> c, const BasicTensor<T>& a) {
+  return a + c;
+}
+template <class T> BasicTensor<T> operator*(ScalarOf<T> c, const BasicTensor<T>& a) {
+  return a * c;
+}
+template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a, ScalarOf<T> c) {
+  return a + (-c);
+}
+template <class T> BasicTensor<T> operator-(ScalarOf<T> c, const BasicTensor<T>& a) {
+  return (-a) + c;
+}
+template <class T> BasicTensor<T> operator/(const BasicTensor<T>& a, ScalarOf<T> c) {
+  return a * (T(1) / c);
+}
+template <class T> BasicTensor<T> operator/(ScalarOf<T> c, const BasicTensor<T>& a) {
+  return a.pow(T(-1)) * c;
+}
+
+// Any registered activation by name, elementwise; unknown names throw
+// std::invalid_argument listing the valid ones.
+template <class T> BasicTensor<T> apply(const BasicTensor<T>& x, std::string_view activation);
+template <class T> BasicTensor<T> relu(const BasicTensor<T>& x) { return x.relu(); }
+template <class T> BasicTensor<T> sigmoid(const BasicTensor<T>& x) { return x.sigmoid(); }
+template <class T> BasicTensor<T> tanh(const BasicTensor<T>& x) { return x.tanh(); }
+template <class T> BasicTensor<T> gelu(const BasicTensor<T>& x) { return x.gelu(); }
+template <class T> BasicTensor<T> exp(const BasicTensor<T>& x) { return x.exp(); }
+template <class T> BasicTensor<T> log(const BasicTensor<T>& x) { return x.log(); }
+template <class T> BasicTensor<T> pow(const BasicTensor<T>& x, ScalarOf<T> p) { return x.pow(p); }
+template <class T> BasicTensor<T> sum(const BasicTensor<T>& x) { return x.sum(); }
+template <class T> BasicTensor<T> mean(const BasicTensor<T>& x) { return x.mean(); }
+
+// Along each row (axis 1), stable for logits of any size.
+template <class T> BasicTensor<T> softmax(const BasicTensor<T>& logits);
+template <class T> BasicTensor<T> log_softmax(const BasicTensor<T>& logits);
+
+// Losses, reduced by the mean as PyTorch's defaults.
+// mean((pred - target)^2) over all elements; shapes must match.
+template <class T>
+BasicTensor<T> mse_loss(const BasicTensor<T>& pred, const BasicTensor<T>& target);
+// mean over rows of -log softmax(logits)[row, label]; labels in [0, cols).
+template <class T>
+BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int>& labels);
+// mean over all elements of -[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))].
+template <class T>
+BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
+                                                const BasicTensor<T>& target);
+// micrograd's max-margin loss: mean over all elements of max(0, 1 - y * score), y = +-1.
+template <class T>
+BasicTensor<T> hinge_loss(const BasicTensor<T>& scores, const BasicTensor<T>& target);
+
+}  // namespace slope

@@ -1,0 +1,266 @@
+#include "slope/nn.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <istream>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "slope/activations.hpp"
+
+namespace slope {
+
+Rng& default_rng() {
+  thread_local Rng rng(0);
+  return rng;
+}
+
+void manual_seed(std::uint64_t seed) { default_rng() = Rng(seed); }
+
+namespace nn {
+
+namespace {
+using Kind = Init::Kind;
+constexpr std::pair<Kind, std::string_view> kInitNames[] = {
+    {Kind::pytorch, "pytorch"},
+    {Kind::xavier_uniform, "xavier_uniform"},
+    {Kind::xavier_normal, "xavier_normal"},
+    {Kind::kaiming_uniform, "kaiming_uniform"},
+    {Kind::kaiming_normal, "kaiming_normal"},
+    {Kind::lecun_normal, "lecun_normal"},
+    {Kind::normal, "normal"},
+};
+}  // namespace
+
+std::vector<std::string> Init::names() {
+  std::vector<std::string> out;
+  for (const auto& [k, n] : kInitNames) out.emplace_back(k == Kind::normal ? "normal(std)" : n);
+  return out;
+}
+
+Init Init::parse(std::string_view name) {
+  for (const auto& [k, n] : kInitNames) {
+    if (k != Kind::normal && name == n) return Init(k);
+  }
+  // normal(std)
+  if (name.starts_with("normal(") && name.ends_with(")")) {
+    const std::string arg(name.substr(7, name.size() - 8));
+    char* end = nullptr;
+    const double std = std::strtod(arg.c_str(), &end);
+    if (!arg.empty() && end == arg.c_str() + arg.size() && std > 0 && std::isfinite(std))
+      return normal(std);
+  }
+  std::string valid;
+  for (const std::string& n : names()) valid += (valid.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown init '" + std::string(name) + "'; valid: " + valid);
+}
+
+std::string Init::name() const {
+  for (const auto& [k, n] : kInitNames)
+    if (k == kind_) {
+      if (k == Kind::normal) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "normal(%g)", param_);
+        return buf;
+      }
+      return std::string(n);
+    }
+  return "?";
+}
+
+double Init::weight_std(std::int64_t fan_in, std::int64_t fan_out) const {
+  const double in = static_cast<double>(fan_in), out = static_cast<double>(fan_out);
+  switch (kind_) {
+    case Kind::pytorch: return 1.0 / std::sqrt(3.0 * in);  // U(+-1/sqrt(in))
+    case Kind::xavier_uniform:
+    case Kind::xavier_normal: return param_ * std::sqrt(2.0 / (in + out));
+    case Kind::kaiming_uniform:
+    case Kind::kaiming_normal: return std::sqrt(2.0 / in);
+    case Kind::lecun_normal: return std::sqrt(1.0 / in);
+    case Kind::normal: return param_;
+  }
+  return 0.0;
+}
+
+template <class T>
+void Init::operator()(typename BasicTensor<T>::Matrix& weight,
+                      typename BasicTensor<T>::Matrix& bias, Rng& rng) const {
+  const double std = weight_std(weight.cols(), weight.rows());
+  const bool uniform = kind_ == Kind::pytorch || kind_ == Kind::xavier_uniform ||
+                       kind_ == Kind::kaiming_uniform;
+  const double bound = std * std::sqrt(3.0);  // U(-a, a) has std a / sqrt 3
+  // Row by row, so a layer's weights do not depend on Eigen's storage order.
+  for (Eigen::Index i = 0; i < weight.rows(); ++i)
+    for (Eigen::Index j = 0; j < weight.cols(); ++j)
+      weight(i, j) = static_cast<T>(uniform ? rng.uniform(-bound, bound) : rng.normal(0.0, std));
+  for (Eigen::Index j = 0; j < bias.size(); ++j) {
+    const double b = has_bias_ ? bias_
+                     : kind_ == Kind::pytorch
+                         ? rng.uniform(-1.0, 1.0) / std::sqrt(static_cast<double>(weight.cols()))
+                         : 0.0;
+    bias(0, j) = static_cast<T>(b);
+  }
+}
+
+// --- Linear -----------------------------------------------------------------------
+
+template <class T>
+BasicLinear<T>::BasicLinear(std::int64_t in_features, std::int64_t out_features, bool has_bias,
+                            const Init& init, Rng& rng) {
+  if (in_features < 1 || out_features < 1)
+    throw std::invalid_argument("slope::nn::Linear: features must be positive, got (" +
+                                std::to_string(in_features) + ", " +
+                                std::to_string(out_features) + ")");
+  typename BasicTensor<T>::Matrix w(out_features, in_features), b(has_bias ? 1 : 0,
+                                                                   has_bias ? out_features : 0);
+  init.operator()<T>(w, b, rng);
+  weight = BasicTensor<T>(std::move(w), true);
+  bias = has_bias ? BasicTensor<T>(std::move(b), true) : BasicTensor<T>();
+}
+
+template <class T> std::vector<BasicTensor<T>> BasicLinear<T>::parameters() const {
+  if (bias.rows() * bias.cols() == 0) return {weight};
+  return {weight, bias};
+}
+
+template <class T> void BasicLinear<T>::zero_grad() const {
+  for (const auto& p : parameters()) p.zero_grad();
+}
+
+template <class T>
+BasicActivation<T>::BasicActivation(std::string_view name) : name_(act::get(name).info.name) {}
+
+// --- Sequential ---------------------------------------------------------------------
+
+template <class T> BasicTensor<T> BasicSequential<T>::forward(const BasicTensor<T>& x) const {
+  BasicTensor<T> h = x;
+  for (const Layer& l : layers) h = std::visit([&](const auto& layer) { return layer(h); }, l);
+  return h;
+}
+
+template <class T> std::vector<BasicTensor<T>> BasicSequential<T>::parameters() const {
+  std::vector<BasicTensor<T>> out;
+  for (const Layer& l : layers)
+    for (auto& p : std::visit([](const auto& layer) { return layer.parameters(); }, l))
+      out.push_back(p);
+  return out;
+}
+
+template <class T> void BasicSequential<T>::zero_grad() const {
+  for (const auto& p : parameters()) p.zero_grad();
+}
+
+// --- MLP ----------------------------------------------------------------------------
+
+template <class T>
+BasicMLP<T>::BasicMLP(const std::vector<std::int64_t>& sizes, std::string_view activation,
+                      const Init& init, Rng& rng)
+    : activation_(act::get(activation).info.name) {
+  if (sizes.size() < 2)
+    throw std::invalid_argument("slope::nn::MLP: needs at least 2 sizes (in, out), got " +
+                                std::to_string(sizes.size()));
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i)
+    layers.emplace_back(sizes[i], sizes[i + 1], true, init, rng);
+}
+
+template <class T> BasicTensor<T> BasicMLP<T>::forward(const BasicTensor<T>& x) const {
+  z.assign(layers.size(), BasicTensor<T>());
+  h.assign(layers.size(), BasicTensor<T>());
+  BasicTensor<T> in = x;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    z[l] = layers[l](in);
+    h[l] = l + 1 == layers.size() ? z[l] : slope::apply(z[l], activation_);
+    in = h[l];
+  }
+  return in;
+}
+
+template <class T> std::vector<BasicTensor<T>> BasicMLP<T>::parameters() const {
+  std::vector<BasicTensor<T>> out;
+  for (const auto& l : layers)
+    for (auto& p : l.parameters()) out.push_back(p);
+  return out;
+}
+
+template <class T> void BasicMLP<T>::zero_grad() const {
+  for (const auto& p : parameters()) p.zero_grad();
+}
+
+// --- save and load ------------------------------------------------------------------
+
+namespace {
+constexpr std::string_view kMagic = "slope-parameters";
+}
+
+template <class T> void save(std::ostream& out, const std::vector<BasicTensor<T>>& params) {
+  out << kMagic << " 1 " << params.size() << '\n';
+  char buf[64];
+  for (const auto& p : params) {
+    out << p.rows() << ' ' << p.cols() << '\n';
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+      for (Eigen::Index j = 0; j < p.cols(); ++j) {
+        std::snprintf(buf, sizeof buf, "%a", static_cast<double>(p.value()(i, j)));
+        out << (j ? " " : "") << buf;
+      }
+      out << '\n';
+    }
+  }
+  if (!out) throw std::runtime_error("slope::nn::save: writing the parameters failed");
+}
+
+template <class T> void load(std::istream& in, const std::vector<BasicTensor<T>>& params) {
+  std::string magic;
+  int version = 0;
+  std::size_t count = 0;
+  if (!(in >> magic >> version >> count) || magic != kMagic || version != 1)
+    throw std::runtime_error("slope::nn::load: not a slope parameter file (bad header)");
+  if (count != params.size())
+    throw std::runtime_error("slope::nn::load: the file holds " + std::to_string(count) +
+                             " tensors, the model has " + std::to_string(params.size()));
+  // Read everything first, so a bad file leaves the model untouched.
+  std::vector<typename BasicTensor<T>::Matrix> values;
+  for (std::size_t k = 0; k < count; ++k) {
+    Eigen::Index r = 0, c = 0;
+    if (!(in >> r >> c))
+      throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) + ": missing shape");
+    if (r != params[k].rows() || c != params[k].cols())
+      throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) + " is (" +
+                               std::to_string(r) + ", " + std::to_string(c) +
+                               ") in the file, " + params[k].shape() + " in the model");
+    typename BasicTensor<T>::Matrix m(r, c);
+    std::string token;
+    for (Eigen::Index i = 0; i < r; ++i)
+      for (Eigen::Index j = 0; j < c; ++j) {
+        char* end = nullptr;
+        if (!(in >> token))
+          throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) +
+                                   ": file ends early");
+        const double v = std::strtod(token.c_str(), &end);
+        if (end != token.c_str() + token.size())
+          throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) +
+                                   ": bad number '" + token + "'");
+        m(i, j) = static_cast<T>(v);
+      }
+    values.push_back(std::move(m));
+  }
+  for (std::size_t k = 0; k < count; ++k) params[k].value() = values[k];
+}
+
+#define SLOPE_INSTANTIATE(T)                                                                    \
+  template void Init::operator()<T>(BasicTensor<T>::Matrix&, BasicTensor<T>::Matrix&, Rng&)   \
+      const;                                                                                    \
+  template class BasicLinear<T>;                                                                \
+  template class BasicActivation<T>;                                                            \
+  template class BasicSequential<T>;                                                            \
+  template class BasicMLP<T>;                                                                   \
+  template void save(std::ostream&, const std::vector<BasicTensor<T>>&);                        \
+  template void load(std::istream&, const std::vector<BasicTensor<T>>&);
+
+SLOPE_INSTANTIATE(float)
+SLOPE_INSTANTIATE(double)
+#undef SLOPE_INSTANTIATE
+
+}  // namespace nn
+}  // namespace slope
