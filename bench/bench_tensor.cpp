@@ -6,10 +6,12 @@
 // the same activation definitions; slope/floor is the graph's whole overhead.
 //
 //   cmake --preset release && cmake --build --preset release --target bench_tensor
-//   build/release/bench/bench_tensor                 # every configuration
-//   bench/compare.sh                                 # the slope/floor table
+//   build/release/bench/bench_tensor      # every configuration, then a slope/floor table
+//   build/release/bench/bench_tensor --benchmark_filter='float, Relu>/config:1'
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -118,6 +120,49 @@ BENCHMARK_TEMPLATE(BM_Floor, double, Relu)->Apply(Args);
 BENCHMARK_TEMPLATE(BM_Slope, double, Sigmoid)->Apply(Args);
 BENCHMARK_TEMPLATE(BM_Floor, double, Sigmoid)->Apply(Args);
 
+// Prints the usual console output, then a table pairing each slope run with its floor.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs)
+      if (!r.error_occurred) ms_[r.benchmark_name()] = r.GetAdjustedRealTime() / 1e3;
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    std::printf("\n%-44s %12s %12s %12s\n", "step (type, activation, config, threads)",
+                "slope ms", "floor ms", "slope/floor");
+    for (const auto& [name, slope_ms] : ms_) {
+      if (name.rfind("BM_Slope", 0) != 0) continue;
+      const auto floor = ms_.find("BM_Floor" + name.substr(8));
+      if (floor == ms_.end()) continue;
+      std::printf("%-44s %12.3f %12.3f %12.3f\n", label(name).c_str(), slope_ms, floor->second,
+                  slope_ms / floor->second);
+    }
+  }
+
+ private:
+  // "BM_Slope<float, Relu>/config:1/threads:2/..." -> "float relu 256x256x8 t2"
+  static std::string label(const std::string& name) {
+    const auto open = name.find('<'), comma = name.find(','), close = name.find('>');
+    std::string type = name.substr(open + 1, comma - open - 1);
+    std::string act = name.substr(comma + 2, close - comma - 2);
+    const int config = name[name.find("config:") + 7] - '0';
+    const char threads = name[name.find("threads:") + 8];
+    const Config c = kConfigs[config];
+    return type + " " + act + " " + std::to_string(c.batch) + "x" + std::to_string(c.width) +
+           "x" + std::to_string(c.depth) + " t" + threads;
+  }
+  std::map<std::string, double> ms_;
+};
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}

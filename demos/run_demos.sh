@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every demo that has been built, with quick settings, and stops at the first
+# failure. `make demo` calls it as: ./demos/run_demos.sh build/release/demos out
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 BINDIR OUTDIR   (e.g. $0 build/release/demos out)" >&2
+  exit 2
+fi
+bindir=$1
+outdir=$2
+
+ran=0
+# run_demo NAME ARGS...: runs BINDIR/slope-NAME --out OUTDIR/NAME ARGS... if it was built.
+run_demo() {
+  local name=$1
+  shift
+  local exe="$bindir/slope-$name"
+  if [ ! -x "$exe" ]; then
+    echo "run_demos: $exe not built, skipped" >&2
+    return 0
+  fi
+  echo "==> slope-$name --out $outdir/$name $*"
+  "$exe" --out "$outdir/$name" "$@" || {
+    echo "run_demos: slope-$name failed (exit status $?)" >&2
+    exit 1
+  }
+  ran=$((ran + 1))
+}
+
+run_demo micrograd
+
+if [ "$ran" -eq 0 ]; then
+  echo "run_demos: no demos found in $bindir; build them first (make build)" >&2
+  exit 1
+fi
+echo
+echo "run_demos: $ran demo(s) done; outputs are in $outdir/:"
+for d in "$outdir"/*/; do
+  [ -d "$d" ] && echo "  $d  ($(ls "$d" | tr '\n' ' '))"
+done

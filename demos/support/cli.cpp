@@ -1,0 +1,139 @@
+#include "cli.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <system_error>
+
+#include <fmt/core.h>
+#include <slope/activations.hpp>
+
+namespace slope::demo {
+
+namespace {
+
+std::string& mutable_program_name() {
+  static std::string name = "slope";
+  return name;
+}
+
+// Error messages must stay on one line, whatever CLI11 or a library puts in them.
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+void print_error(std::string_view message) {
+  fmt::print(stderr, "{}: {}\n", program_name(), one_line(std::string(message)));
+}
+
+// CLI11 validator: empty string when `name` is registered, else slope's message
+// listing the valid names.
+std::string check_activation(const std::string& name) {
+  try {
+    act::find(name);
+    return {};
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+const std::string& program_name() { return mutable_program_name(); }
+
+void warn(std::string_view message) {
+  fmt::print(stderr, "{}: warning: {}\n", program_name(), one_line(std::string(message)));
+}
+
+Cli::Cli(std::string name, std::string description, std::uint64_t default_seed)
+    : app_(std::move(description), "slope-" + name), seed_(default_seed), out_str_("out/" + name) {
+  mutable_program_name() = "slope-" + name;
+  app_.add_option("--seed", seed_, "Random seed; the same seed gives byte-identical CSV")
+      ->capture_default_str()
+      ->check(CLI::Validator(  // CLI11 would wrap "-1" around to 2^64 - 1
+          [](const std::string& s) -> std::string {
+            return s.starts_with('-') ? "must be a non-negative integer, got " + s : "";
+          },
+          "", "non-negative"));
+  app_.add_option("--out", out_str_, "Output directory for CSV, plots and scripts")
+      ->capture_default_str();
+}
+
+void Cli::add_activation(std::string& activation) {
+  std::string names;
+  for (const std::string& n : slope::activations()) names += (names.empty() ? "" : ", ") + n;
+  app_.add_option("--act", activation, "Hidden-layer activation, one of: " + names)
+      ->capture_default_str()
+      ->check(CLI::Validator(check_activation, "NAME", "activation"));
+}
+
+void Cli::add_activations(std::vector<std::string>& activations) {
+  act_list_target_ = &activations;
+  for (const std::string& a : activations) act_list_ += (act_list_.empty() ? "" : ",") + a;
+  app_.add_option("--act", act_list_,
+                  "Comma-separated activations, or 'all' for every registered one")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](const std::string& list) -> std::string {
+            try {
+              parse_activation_list(list);
+              return {};
+            } catch (const UsageError& e) {
+              return e.what();
+            }
+          },
+          "LIST", "activation list"));
+}
+
+std::optional<int> Cli::parse(int argc, const char* const* argv) {
+  try {
+    app_.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app_.exit(e);  // --help: help on stdout, status 0
+    print_error(fmt::format("{} (see --help)", e.what()));
+    return kUsageError;
+  }
+  out_ = out_str_;
+  if (act_list_target_ != nullptr) *act_list_target_ = parse_activation_list(act_list_);
+  std::error_code ec;
+  std::filesystem::create_directories(out_, ec);
+  if (ec || !std::filesystem::is_directory(out_)) {
+    print_error(fmt::format("--out: cannot create directory '{}': {}", out_.string(),
+                            ec ? ec.message() : "a file of that name exists"));
+    return kUsageError;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> parse_activation_list(std::string_view list) {
+  if (list == "all") return slope::activations();
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', start), list.size());
+    const std::string name(list.substr(start, comma - start));
+    try {
+      act::find(name);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    names.push_back(name);
+    start = comma + 1;
+  }
+  return names;
+}
+
+int run_main(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    print_error(e.what());
+    return kUsageError;
+  } catch (const std::exception& e) {
+    print_error(fmt::format("error: {}", e.what()));
+    return 1;
+  }
+}
+
+}  // namespace slope::demo

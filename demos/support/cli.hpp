@@ -1,0 +1,77 @@
+// The command line every demo shares, on CLI11: --help, --seed, --out, --act, and the
+// exit-status convention (2 and one line on stderr for bad input).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace slope::demo {
+
+// Exit status for bad flags, unknown activations, unreadable or malformed input.
+inline constexpr int kUsageError = 2;
+
+// Bad input from the user; the demo exits with kUsageError and prints what().
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "slope-<name>" once a Cli has been made, for messages ("slope-micrograd: ...").
+const std::string& program_name();
+
+// Prints "slope-<name>: warning: <message>" on stderr.
+void warn(std::string_view message);
+
+// A CLI11 app with the shared flags. A demo adds its own flags through app(), then
+// calls parse() and uses seed() and out():
+//
+//   slope::demo::Cli cli("micrograd", "micrograd's moons demo", 1337);
+//   std::string act = "relu";
+//   cli.add_activation(act);
+//   cli.app().add_option("--steps", steps, "...")->check(CLI::Range(1, 100000));
+//   if (auto status = cli.parse(argc, argv)) return *status;
+class Cli {
+ public:
+  // The executable is slope-<name>; --out defaults to out/<name>.
+  Cli(std::string name, std::string description, std::uint64_t default_seed);
+
+  CLI::App& app() { return app_; }
+
+  // --act NAME: one registered activation (validated through slope::act::find).
+  void add_activation(std::string& activation);
+  // --act LIST: comma-separated registered names, or "all" for the whole catalogue.
+  void add_activations(std::vector<std::string>& activations);
+
+  // Parses argv. Returns the status to exit with now (0 after --help, kUsageError
+  // after one line on stderr), or nullopt when the demo should run.
+  std::optional<int> parse(int argc, const char* const* argv);
+
+  std::uint64_t seed() const { return seed_; }
+  // The output directory, created by parse().
+  const std::filesystem::path& out() const { return out_; }
+
+ private:
+  CLI::App app_;
+  std::uint64_t seed_;
+  std::string out_str_;
+  std::filesystem::path out_;
+  std::string act_list_;
+  std::vector<std::string>* act_list_target_ = nullptr;
+};
+
+// Splits "relu,tanh" into names, expanding "all"; throws UsageError for unknown names.
+std::vector<std::string> parse_activation_list(std::string_view list);
+
+// Runs a demo's body and maps errors to exit statuses: UsageError -> 2, any other
+// exception -> 1, each with one line on stderr.
+int run_main(const std::function<int()>& body);
+
+}  // namespace slope::demo

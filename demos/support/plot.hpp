@@ -1,0 +1,38 @@
+// Plots: gnuplot scripts rendered to SVG and PNG, Graphviz DOT rendered to SVG, and a
+// small character plot for the terminal.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slope::demo {
+
+// The full path of `name` found on PATH, or nullopt.
+std::optional<std::filesystem::path> find_program(std::string_view name);
+
+// Runs argv[0] (looked up on PATH) with working directory `dir`, waits, and returns
+// its exit status (-1 if it could not be started or did not exit normally).
+int run_program(const std::vector<std::string>& argv, const std::filesystem::path& dir);
+
+// Writes dir/<stem>.gnuplot (body wrapped in a loop over the svg and pngcairo
+// terminals) and runs gnuplot in `dir` to draw dir/<stem>.svg and dir/<stem>.png.
+// The body refers to data files by names relative to `dir`, so the script re-runs
+// by hand: `cd dir && gnuplot <stem>.gnuplot`. Without gnuplot it warns once and
+// returns false; the script and the CSV stay.
+bool gnuplot(const std::filesystem::path& dir, std::string_view stem, std::string_view body,
+             int width = 800, int height = 600);
+
+// Renders dir/<stem>.dot to dir/<stem>.svg with Graphviz's dot. Without dot it warns
+// once and returns false.
+bool render_dot(const std::filesystem::path& dir, std::string_view stem);
+
+// A short plot of y against its index for the terminal, `height` rows of `width`
+// columns plus axis labels, for instance a loss curve. Non-finite values are skipped.
+std::string ascii_plot(std::span<const double> y, std::string_view title, int width = 64,
+                       int height = 12);
+
+}  // namespace slope::demo
