@@ -18,6 +18,7 @@
 #include "support/output.hpp"
 #include "support/plot.hpp"
 #include "support/progress.hpp"
+#include "support/summary.hpp"
 
 namespace {
 
@@ -184,12 +185,17 @@ int run(int argc, char** argv) {
   plot_boundary(dir, config, box, last.accuracy);
   plot_curves(dir, config);
   write_neuron(dir, config, data);
+  demo::Summary summary;  // for out/REPORT.md
+  summary.set("final_accuracy." + config.activation, last.accuracy);
+  summary.set("final_loss." + config.activation, last.loss);
+  summary.set("steps", static_cast<double>(config.steps));
+  summary.write(dir);
 
   fmt::print("\nfinal (after {} steps): loss {:.4f} accuracy {:.0f}%\n", config.steps, last.loss,
              100 * last.accuracy);
   fmt::print(
       "wrote {}/: curves.csv boundary.csv points.csv, boundary.svg|png curves.svg|png "
-      "(with their .gnuplot scripts), neuron.dot|svg\n",
+      "(with their .gnuplot scripts), neuron.dot|svg, summary.csv\n",
       dir.string());
   return 0;
 }

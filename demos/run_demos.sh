@@ -29,6 +29,17 @@ run_demo() {
 }
 
 run_demo micrograd
+# micrograd's own choice of activation, for the report's tanh claim.
+if [ -x "$bindir/slope-micrograd" ]; then
+  echo "==> slope-micrograd --act tanh --out $outdir/micrograd-tanh"
+  "$bindir/slope-micrograd" --act tanh --out "$outdir/micrograd-tanh" > /dev/null
+fi
+
+# Last: the report, from the summaries the demos above just wrote.
+if [ -x "$bindir/slope-report" ]; then
+  echo "==> slope-report --in $outdir"
+  "$bindir/slope-report" --in "$outdir" --out "$outdir"
+fi
 
 if [ "$ran" -eq 0 ]; then
   echo "run_demos: no demos found in $bindir; build them first (make build)" >&2

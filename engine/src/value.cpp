@@ -66,6 +66,10 @@ Value::Value(double data) : tape_(&Tape::current()) {
 
 // --- ops: the value and the local partials, side by side -------------------------
 
+void detail::throw_division_by_zero(double numerator) {
+  throw std::domain_error("slope::Value::operator/: " + num(numerator) + " / 0");
+}
+
 void detail::throw_different_tapes() {
   throw std::invalid_argument("slope::Value: operands belong to graphs built on different threads");
 }
@@ -125,7 +129,7 @@ Value apply(const Value& x, std::string_view name) {
 
 void Value::backward() const {
   Tape& t = *tape_;
-  // Intermediate grads are recomputed from scratch; leaves accumulate, as in micrograd.
+  // Intermediate grads are recomputed from scratch; leaves accumulate.
   // Only nodes an earlier backward pass reached can hold a stale gradient.
   const std::uint32_t id_ = id();
   for (std::uint32_t i = 0, end = std::min(id_, t.swept()); i < end; ++i)

@@ -21,6 +21,10 @@
 
 namespace slope {
 
+namespace detail {
+[[noreturn]] void throw_division_by_zero(double numerator);
+}
+
 class Value {
  public:
   // A leaf holding `data` (implicit, so `Value a = -4.0;` and `2 * a` work).
@@ -51,7 +55,9 @@ class Value {
   double& grad() const { return slot_.scalar->grad; }
 
   // Backpropagates from this value: sets its grad to 1, recomputes the grads of the
-  // intermediate nodes below it and accumulates into the leaves, as micrograd does.
+  // intermediate nodes below it and adds d(this)/d(leaf) to every leaf's grad. A second
+  // call adds it once more (PyTorch's rule; micrograd would also re-add the stale
+  // intermediate grads).
   void backward() const;
 
   Value pow(double exponent) const;
@@ -80,7 +86,10 @@ class Value {
   friend Value operator-(const Value& a, double c) { return a + (-c); }
   friend Value operator-(double c, const Value& a) { return (-a) + c; }
   friend Value operator/(const Value& a, const Value& b) { return a * b.pow(-1.0); }
-  friend Value operator/(const Value& a, double c) { return a * (1.0 / c); }
+  friend Value operator/(const Value& a, double c) {
+    if (c == 0.0) detail::throw_division_by_zero(a.data());
+    return a * (1.0 / c);
+  }
   friend Value operator/(double c, const Value& a) { return a.pow(-1.0) * c; }
 
   // Used by the engine's own ops and the DOT exporter.

@@ -1,0 +1,204 @@
+// slope-report: reads the summary.csv every demo of the tour wrote and writes
+// REPORT.md, one sentence per claim of the lesson, each with the number the run just
+// measured and the plot beside it. `make demo` runs it last.
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "support/cli.hpp"
+#include "support/output.hpp"
+#include "support/summary.hpp"
+
+namespace {
+
+namespace demo = slope::demo;
+namespace fs = std::filesystem;
+
+// The summaries of the tour, by demo directory name; a missing number is an error
+// that names the file and key, so a demo that stops measuring breaks `make demo`.
+class Numbers {
+ public:
+  explicit Numbers(fs::path root) : root_(std::move(root)) {}
+  double operator()(const std::string& demo, const std::string& key) {
+    auto it = cache_.find(demo);
+    if (it == cache_.end()) it = cache_.emplace(demo, demo::Summary::read(root_ / demo)).first;
+    const auto& v = it->second.values();
+    const auto k = v.find(key);
+    if (k == v.end())
+      throw std::runtime_error((root_ / demo / "summary.csv").string() + ": no key '" + key +
+                               "' (rerun the demo)");
+    return k->second;
+  }
+  bool has(const std::string& demo) const { return fs::exists(root_ / demo / "summary.csv"); }
+
+ private:
+  fs::path root_;
+  std::map<std::string, demo::Summary> cache_;
+};
+
+std::string num(double x) { return demo::format_number(std::abs(x) < 1e-300 ? 0.0 : x); }
+std::string g3(double x) { return fmt::format("{:.3g}", x); }
+std::string pct(double x) { return fmt::format("{:.0f}%", 100 * x); }
+
+int run(int argc, char** argv) {
+  demo::Cli cli("report", "Writes REPORT.md from the summaries the demos of the tour wrote", 0);
+  std::string in = "out";
+  cli.app().add_option("--in", in, "Directory holding the demos' output directories")
+      ->capture_default_str();
+  if (auto status = cli.parse(argc, argv)) return *status;
+  Numbers n(in);
+  // Plot links are relative to where REPORT.md goes.
+  const std::string to_in = fs::relative(fs::absolute(in), fs::absolute(cli.out())).string();
+  const std::string at = to_in == "." ? "" : to_in + "/";
+  const std::string init_x = "xavier_uniform", init_he = "kaiming_normal";
+  std::string md;
+  auto add = [&](const std::string& s) { md += s + "\n"; };
+
+  add("# slope: why activation functions matter, measured");
+  add("");
+  add("Every number below was measured by the demos of `make demo` in this run (their "
+      "`summary.csv` files); plots are beside each claim. Rerun a demo to reproduce a "
+      "number: the command is in each section.");
+  add("");
+
+  // 1. ReLU is a hinge.
+  add("## ReLU is a hinge");
+  add(fmt::format(
+      "A neuron relu({} x + {}) folds at x = {}: the explorer found the kink between grid "
+      "points at x = {} (formula -b/w = {}), with slope {} to its left and {} to its right.",
+      num(n("activations", "kink_weight")), num(n("activations", "kink_bias")),
+      num(n("activations", "kink_x_measured")), num(n("activations", "kink_x_measured")),
+      num(n("activations", "kink_x_formula")), num(n("activations", "kink_slope_left")),
+      num(n("activations", "kink_slope_right"))));
+  add("");
+  add("![relu hinge](" + at + "activations/hinge.svg)  `slope-activations --weight 2 --bias 1`");
+  add("");
+
+  // 2. ReLU passes gradients undamped.
+  add("## ReLU's slope is exactly 0 or 1, so gradients pass active units undamped");
+  add(fmt::format(
+      "In a depth-8 ReLU MLP under He init the per-layer weight-gradient norms at step 0 span "
+      "a factor of {} (layer 1 over the last layer: {}); the same stack with sigmoid spans {}.",
+      g3(n("vanishing", "spread." + init_he + ".relu.8")),
+      g3(n("vanishing", "ratio." + init_he + ".relu.8")),
+      g3(n("vanishing", "spread." + init_x + ".sigmoid.8"))));
+  add("");
+  add("![gradient norms per layer, He init](" + at + "vanishing/" + init_he +
+      "/grad_norms.svg)  `slope-vanishing`");
+  add("");
+
+  // 3. sigmoid's slope is at most 0.25.
+  add("## sigmoid squashes into (0, 1) and its slope never exceeds 0.25");
+  add(fmt::format(
+      "Scanning the catalogue on a grid of step 0.001 over [-10, 10]: sigmoid's largest slope "
+      "is {} at x = {} (its values span [{}, {}] on [-6, 6]); tanh's is {} at x = {}; relu's "
+      "is {} (first reached at x = {}); gelu's is {} at x = {}.",
+      num(n("activations", "max_slope.sigmoid")), num(n("activations", "max_slope_at.sigmoid")),
+      g3(n("activations", "range_min.sigmoid")), g3(n("activations", "range_max.sigmoid")),
+      num(n("activations", "max_slope.tanh")), num(n("activations", "max_slope_at.tanh")),
+      num(n("activations", "max_slope.relu")), num(n("activations", "max_slope_at.relu")),
+      g3(n("activations", "max_slope.gelu")), g3(n("activations", "max_slope_at.gelu"))));
+  add("");
+  add("![sigmoid and its slope](" + at + "activations/activation_sigmoid.svg)  `slope-activations`");
+  add("");
+
+  // 4. Deep sigmoid stacks vanish.
+  add("## Deep sigmoid stacks stop learning: the gradient shrinks by up to 0.25 per layer");
+  add(fmt::format(
+      "The product of 8 measured maximum sigmoid slopes is {} (0.25^8 = {}). In a sigmoid MLP "
+      "under Xavier init, layer 1's gradient norm at step 0 is {} of the last layer's at depth "
+      "8 (bound 0.25^(L-1) = {}), while relu's is {}; after training, sigmoid reaches {} test "
+      "accuracy against relu's {}.",
+      num(n("activations", "sigmoid_product.8")), num(n("activations", "bound.8")),
+      g3(n("vanishing", "ratio." + init_x + ".sigmoid.8")), g3(n("vanishing", "bound.8")),
+      g3(n("vanishing", "ratio." + init_x + ".relu.8")),
+      pct(n("vanishing", "test_acc." + init_x + ".sigmoid.8")),
+      pct(n("vanishing", "test_acc." + init_x + ".relu.8"))));
+  add("");
+  add("![gradient norms per layer, Xavier init](" + at + "vanishing/" + init_x +
+      "/grad_norms.svg)  `slope-vanishing --depth 8,16,32` adds the deeper stacks");
+  add("");
+
+  // 5. tanh.
+  add("## tanh is zero-centred, with range (-1, 1) and slope 1 at 0: micrograd's choice");
+  add(fmt::format(
+      "tanh(0) = {} and tanh'(0) = {}; on [-6, 6] its values span [{}, {}] (sigmoid(0) = {}: "
+      "not centred). micrograd's moons demo reached {} training accuracy with tanh and {} with "
+      "relu after {} steps.",
+      num(n("activations", "value_at_0.tanh")), num(n("activations", "slope_at_0.tanh")),
+      g3(n("activations", "range_min.tanh")), g3(n("activations", "range_max.tanh")),
+      num(n("activations", "value_at_0.sigmoid")),
+      pct(n("micrograd-tanh", "final_accuracy.tanh")), pct(n("micrograd", "final_accuracy.relu")),
+      num(n("micrograd", "steps"))));
+  add("");
+  add("![micrograd decision boundary, tanh](" + at + "micrograd-tanh/boundary.svg)  "
+      "`slope-micrograd --act tanh`");
+  add("");
+
+  // 6. GELU.
+  add("## GELU is a smooth ReLU that leaks a sliver of gradient for x < 0");
+  add(fmt::format(
+      "gelu(-1) = {} and gelu'(-1) = {}, not 0; its minimum is {} at x = {}. Under the dead-ReLU "
+      "demo's settings GELU's largest dead fraction was {} (relu's: {}).",
+      g3(n("activations", "value_at_-1.gelu")), g3(n("activations", "slope_at_-1.gelu")),
+      g3(n("activations", "min_value.gelu")), g3(n("activations", "min_at.gelu")),
+      num(n("dead-relu", "max_dead_frac.gelu")), g3(n("dead-relu", "max_dead_frac.relu"))));
+  add("");
+  add("![gelu and its slope](" + at + "activations/activation_gelu.svg)  `slope-activations --act gelu`");
+  add("");
+
+  // 7. Dead ReLU.
+  add("## A ReLU unit that is negative for every example never learns again");
+  add(fmt::format(
+      "Under plain SGD, ReLU's hidden units died (largest dead fraction {}); dead units of "
+      "layer 1 revived {} times and received a total |dL/dW| of {} while dead, while deeper "
+      "layers revived {} times. Under the same settings leaky_relu's largest dead fraction was "
+      "{} and gelu's {}.",
+      g3(n("dead-relu", "max_dead_frac.relu")), num(n("dead-relu", "layer1_revivals.relu")),
+      num(n("dead-relu", "layer1_dead_grad_abs_sum.relu")),
+      num(n("dead-relu", "deeper_revivals.relu")), num(n("dead-relu", "max_dead_frac.leaky_relu")),
+      num(n("dead-relu", "max_dead_frac.gelu"))));
+  add("");
+  add("Born dead (Lu et al. 2019): the probability that a ReLU network of width N and depth H "
+      "is constant at initialisation, by Monte Carlo, beside the bound 1-(1-2^-N)^H:");
+  add("");
+  add("| N | H | measured | bound |");
+  add("|---|---|---|---|");
+  for (int width : {2, 3, 4, 5, 10})
+    for (int depth : {10, 20, 50}) {
+      const std::string k = std::to_string(width) + "." + std::to_string(depth);
+      add(fmt::format("| {} | {} | {} | {} |", width, depth, g3(n("dead-relu", "born_dead." + k)),
+                      g3(n("dead-relu", "born_dead_bound." + k))));
+    }
+  add("");
+  add("![dead units over training](" + at + "dead-relu/dead.svg)  `slope-dead-relu`");
+  add("");
+
+  // Training curves.
+  if (n.has("curves")) {
+    add("## Training curves");
+    std::string line = "Final test accuracy (mean over seeds):";
+    for (const std::string a : {"relu", "sigmoid", "tanh", "gelu"})
+      line += fmt::format(" {} {} (± {}),", a, pct(n("curves", "final_test_acc." + a)),
+                          pct(n("curves", "final_test_acc_std." + a)));
+    line.back() = '.';
+    add(line);
+    add("");
+    add("![training curves](" + at + "curves/curves.svg)  `slope-curves`");
+    add("");
+  }
+
+  demo::write_file(cli.out() / "REPORT.md", md);
+  fmt::print("slope-report: wrote {}\n", (cli.out() / "REPORT.md").string());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return demo::run_main([&] { return run(argc, argv); });
+}
