@@ -58,9 +58,9 @@ void BM_Chain(benchmark::State& state) {
     x.backward();
     benchmark::DoNotOptimize(x0.grad());
   }
-  state.counters["nodes/s"] = benchmark::Counter(
-      2.0 * static_cast<double>(n) * static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["nodes/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(n) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Chain)->Arg(1 << 10)->Arg(1 << 13)->Arg(1 << 16)->Unit(benchmark::kMicrosecond);
 
@@ -78,9 +78,9 @@ void BM_WideSum(benchmark::State& state) {
     s.backward();
     benchmark::DoNotOptimize(w[0].grad());
   }
-  state.counters["nodes/s"] = benchmark::Counter(
-      2.0 * static_cast<double>(n) * static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["nodes/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(n) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_WideSum)->Arg(1 << 16)->Unit(benchmark::kMicrosecond);
 

@@ -130,8 +130,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\n%-44s %12s %12s %12s\n", "step (type, activation, config, threads)",
-                "slope ms", "floor ms", "slope/floor");
+    std::printf("\n%-44s %12s %12s %12s\n", "step (type, activation, config, threads)", "slope ms",
+                "floor ms", "slope/floor");
     for (const auto& [name, slope_ms] : ms_) {
       if (name.rfind("BM_Slope", 0) != 0) continue;
       const auto floor = ms_.find("BM_Floor" + name.substr(8));
@@ -150,8 +150,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
     const int config = name[name.find("config:") + 7] - '0';
     const char threads = name[name.find("threads:") + 8];
     const Config c = kConfigs[config];
-    return type + " " + act + " " + std::to_string(c.batch) + "x" + std::to_string(c.width) +
-           "x" + std::to_string(c.depth) + " t" + threads;
+    return type + " " + act + " " + std::to_string(c.batch) + "x" + std::to_string(c.width) + "x" +
+           std::to_string(c.depth) + " t" + threads;
   }
   std::map<std::string, double> ms_;
 };

@@ -165,9 +165,10 @@ Dataset load_csv(const std::string& path) {
     while (std::getline(fields, field, ',')) {
       char* end = nullptr;
       const double v = std::strtod(field.c_str(), &end);
-      const bool ok = end != field.c_str() &&
-                      field.find_first_not_of(" \t", static_cast<std::size_t>(end - field.c_str())) ==
-                          std::string::npos;
+      const bool ok =
+          end != field.c_str() &&
+          field.find_first_not_of(" \t", static_cast<std::size_t>(end - field.c_str())) ==
+              std::string::npos;
       if (!ok || !std::isfinite(v)) numeric = false;
       row.push_back(v);
     }
@@ -175,8 +176,9 @@ Dataset load_csv(const std::string& path) {
       if (d.n == 0 && d.dim == 0 && line_no == 1) continue;  // the optional header
       fail("expected numbers separated by commas, got '" + line + "'");
     }
-    if (row.size() < 2) fail("expected at least one feature and a label, got " +
-                             std::to_string(row.size()) + " field(s)");
+    if (row.size() < 2)
+      fail("expected at least one feature and a label, got " + std::to_string(row.size()) +
+           " field(s)");
     if (d.n == 0) d.dim = row.size() - 1;
     if (row.size() - 1 != d.dim)
       fail("expected " + std::to_string(d.dim + 1) + " fields as on the first row, got " +
@@ -214,10 +216,12 @@ std::pair<Dataset, Dataset> train_test_split(const Dataset& d, double test_fract
   Dataset all = d;
   Rng rng(seed);
   shuffle(all, rng);
-  const auto n_test = static_cast<std::size_t>(std::lround(test_fraction * static_cast<double>(d.n)));
+  const auto n_test =
+      static_cast<std::size_t>(std::lround(test_fraction * static_cast<double>(d.n)));
   auto take = [&](std::size_t first, std::size_t m) {
     Dataset part = empty(m, d.dim, d.classes);
-    std::copy_n(all.x.begin() + static_cast<std::ptrdiff_t>(first * d.dim), m * d.dim, part.x.begin());
+    std::copy_n(all.x.begin() + static_cast<std::ptrdiff_t>(first * d.dim), m * d.dim,
+                part.x.begin());
     std::copy_n(all.y.begin() + static_cast<std::ptrdiff_t>(first), m, part.y.begin());
     return part;
   };

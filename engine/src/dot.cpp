@@ -11,11 +11,11 @@ namespace slope {
 
 namespace {
 
-using detail::kNone;
 using detail::Edge;
+using detail::kNone;
 using detail::Meta;
-using detail::Scalar;
 using detail::Op;
+using detail::Scalar;
 
 std::string fmt4(double x) {
   char buf[32];
@@ -25,16 +25,26 @@ std::string fmt4(double x) {
 
 std::string op_label(const Meta& m, const Edge& e) {
   switch (m.op) {
-    case Op::Leaf: return "";
-    case Op::Add: return "+";
-    case Op::Mul: return "*";
-    case Op::AddConst: return "+ " + fmt4(e.db);
-    case Op::MulConst: return "* " + fmt4(e.db);
-    case Op::Pow: return "** " + fmt4(e.db);
-    case Op::PowValue: return "**";
-    case Op::Exp: return "exp";
-    case Op::Log: return "log";
-    case Op::Act: return std::string(act::entries()[m.act].info.name);
+    case Op::Leaf:
+      return "";
+    case Op::Add:
+      return "+";
+    case Op::Mul:
+      return "*";
+    case Op::AddConst:
+      return "+ " + fmt4(e.db);
+    case Op::MulConst:
+      return "* " + fmt4(e.db);
+    case Op::Pow:
+      return "** " + fmt4(e.db);
+    case Op::PowValue:
+      return "**";
+    case Op::Exp:
+      return "exp";
+    case Op::Log:
+      return "log";
+    case Op::Act:
+      return std::string(act::entries()[m.act].info.name);
   }
   return "?";
 }

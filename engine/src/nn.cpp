@@ -73,13 +73,18 @@ std::string Init::name() const {
 double Init::weight_std(std::int64_t fan_in, std::int64_t fan_out) const {
   const double in = static_cast<double>(fan_in), out = static_cast<double>(fan_out);
   switch (kind_) {
-    case Kind::pytorch: return 1.0 / std::sqrt(3.0 * in);  // U(+-1/sqrt(in))
+    case Kind::pytorch:
+      return 1.0 / std::sqrt(3.0 * in);  // U(+-1/sqrt(in))
     case Kind::xavier_uniform:
-    case Kind::xavier_normal: return param_ * std::sqrt(2.0 / (in + out));
+    case Kind::xavier_normal:
+      return param_ * std::sqrt(2.0 / (in + out));
     case Kind::kaiming_uniform:
-    case Kind::kaiming_normal: return std::sqrt(2.0 / in);
-    case Kind::lecun_normal: return std::sqrt(1.0 / in);
-    case Kind::normal: return param_;
+    case Kind::kaiming_normal:
+      return std::sqrt(2.0 / in);
+    case Kind::lecun_normal:
+      return std::sqrt(1.0 / in);
+    case Kind::normal:
+      return param_;
   }
   return 0.0;
 }
@@ -88,8 +93,8 @@ template <class T>
 void Init::operator()(typename BasicTensor<T>::Matrix& weight,
                       typename BasicTensor<T>::Matrix& bias, Rng& rng) const {
   const double std = weight_std(weight.cols(), weight.rows());
-  const bool uniform = kind_ == Kind::pytorch || kind_ == Kind::xavier_uniform ||
-                       kind_ == Kind::kaiming_uniform;
+  const bool uniform =
+      kind_ == Kind::pytorch || kind_ == Kind::xavier_uniform || kind_ == Kind::kaiming_uniform;
   const double bound = std * std::sqrt(3.0);  // U(-a, a) has std a / sqrt 3
   // Row by row, so a layer's weights do not depend on Eigen's storage order.
   for (Eigen::Index i = 0; i < weight.rows(); ++i)
@@ -111,10 +116,10 @@ BasicLinear<T>::BasicLinear(std::int64_t in_features, std::int64_t out_features,
                             const Init& init, Rng& rng) {
   if (in_features < 1 || out_features < 1)
     throw std::invalid_argument("slope::nn::Linear: features must be positive, got (" +
-                                std::to_string(in_features) + ", " +
-                                std::to_string(out_features) + ")");
-  typename BasicTensor<T>::Matrix w(out_features, in_features), b(has_bias ? 1 : 0,
-                                                                   has_bias ? out_features : 0);
+                                std::to_string(in_features) + ", " + std::to_string(out_features) +
+                                ")");
+  typename BasicTensor<T>::Matrix w(out_features, in_features),
+      b(has_bias ? 1 : 0, has_bias ? out_features : 0);
   init.operator()<T>(w, b, rng);
   weight = BasicTensor<T>(std::move(w), true);
   bias = has_bias ? BasicTensor<T>(std::move(b), true) : BasicTensor<T>();
@@ -227,8 +232,8 @@ template <class T> void load(std::istream& in, const std::vector<BasicTensor<T>>
       throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) + ": missing shape");
     if (r != params[k].rows() || c != params[k].cols())
       throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) + " is (" +
-                               std::to_string(r) + ", " + std::to_string(c) +
-                               ") in the file, " + params[k].shape() + " in the model");
+                               std::to_string(r) + ", " + std::to_string(c) + ") in the file, " +
+                               params[k].shape() + " in the model");
     typename BasicTensor<T>::Matrix m(r, c);
     std::string token;
     for (Eigen::Index i = 0; i < r; ++i)
@@ -248,14 +253,13 @@ template <class T> void load(std::istream& in, const std::vector<BasicTensor<T>>
   for (std::size_t k = 0; k < count; ++k) params[k].value() = values[k];
 }
 
-#define SLOPE_INSTANTIATE(T)                                                                    \
-  template void Init::operator()<T>(BasicTensor<T>::Matrix&, BasicTensor<T>::Matrix&, Rng&)   \
-      const;                                                                                    \
-  template class BasicLinear<T>;                                                                \
-  template class BasicActivation<T>;                                                            \
-  template class BasicSequential<T>;                                                            \
-  template class BasicMLP<T>;                                                                   \
-  template void save(std::ostream&, const std::vector<BasicTensor<T>>&);                        \
+#define SLOPE_INSTANTIATE(T)                                                                       \
+  template void Init::operator()<T>(BasicTensor<T>::Matrix&, BasicTensor<T>::Matrix&, Rng&) const; \
+  template class BasicLinear<T>;                                                                   \
+  template class BasicActivation<T>;                                                               \
+  template class BasicSequential<T>;                                                               \
+  template class BasicMLP<T>;                                                                      \
+  template void save(std::ostream&, const std::vector<BasicTensor<T>>&);                           \
   template void load(std::istream&, const std::vector<BasicTensor<T>>&);
 
 SLOPE_INSTANTIATE(float)

@@ -19,8 +19,7 @@ template <class T> void zero_all(const std::vector<BasicTensor<T>>& params) {
 }  // namespace
 
 template <class T>
-SGD<T>::SGD(std::vector<BasicTensor<T>> params, double lr_, double momentum_,
-            double weight_decay_)
+SGD<T>::SGD(std::vector<BasicTensor<T>> params, double lr_, double momentum_, double weight_decay_)
     : lr(lr_), momentum(momentum_), weight_decay(weight_decay_), params_(std::move(params)) {
   check_lr("SGD", lr);
   buf_.resize(params_.size());

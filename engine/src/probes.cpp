@@ -54,7 +54,8 @@ template <class T> std::vector<LayerStats> layers(const nn::BasicMLP<T>& model) 
     const double pairs = static_cast<double>(std::max<Eigen::Index>(1, z.size()));
     s.mean_slope = slope_sum / pairs;
     s.saturated_frac = static_cast<double>(saturated) / pairs;
-    s.dead_frac = static_cast<double>(dead) / static_cast<double>(std::max<Eigen::Index>(1, z.cols()));
+    s.dead_frac =
+        static_cast<double>(dead) / static_cast<double>(std::max<Eigen::Index>(1, z.cols()));
     out.push_back(s);
   }
   return out;

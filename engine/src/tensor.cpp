@@ -66,7 +66,8 @@ BasicTensor<T> make(const char* op, Matrix<T> value,
 }
 
 // grad += a * b, written straight into the gradient (no temporary for the product).
-template <class T, class A, class B> void accumulate_product(TensorNode<T>& n, const A& a, const B& b) {
+template <class T, class A, class B>
+void accumulate_product(TensorNode<T>& n, const A& a, const B& b) {
   if (!n.requires_grad) return;
   if (n.grad.size() == 0)
     n.grad.noalias() = a * b;
@@ -225,20 +226,19 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
     shape_error("linear", weight, bias, "do not fit: weight is (out, in), bias (1, out)");
   Matrix<T> out(x.rows(), weight.rows());
   out.noalias() = x.value() * weight.value().transpose();  // x (B, in) · W^T (in, out)
-  if (has_bias) out.rowwise() += bias.value().row(0);       // + b (1, out) -> (B, out)
+  if (has_bias) out.rowwise() += bias.value().row(0);      // + b (1, out) -> (B, out)
   return make<T>("linear", std::move(out), {&x, &weight, &bias}, [has_bias](TensorNode<T>& self) {
     TensorNode<T>& px = *self.parents[0];
     TensorNode<T>& pw = *self.parents[1];
-    accumulate_product(px, self.grad, pw.value);               // (B, out) · (out, in)
-    accumulate_product(pw, self.grad.transpose(), px.value);   // (out, B) · (B, in)
+    accumulate_product(px, self.grad, pw.value);                           // (B, out) · (out, in)
+    accumulate_product(pw, self.grad.transpose(), px.value);               // (out, B) · (B, in)
     if (has_bias) self.parents[2]->accumulate(self.grad.colwise().sum());  // (1, out)
   });
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::t() const {
-  return make<T>("transpose", value().transpose(), {this}, [](TensorNode<T>& self) {
-    self.parents[0]->accumulate(self.grad.transpose());
-  });
+  return make<T>("transpose", value().transpose(), {this},
+                 [](TensorNode<T>& self) { self.parents[0]->accumulate(self.grad.transpose()); });
 }
 
 template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, const BasicTensor<T>& b) {
@@ -248,7 +248,8 @@ template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, const Basic
                       : Matrix<T>(expand<T>(a.value(), r, c) + expand<T>(b.value(), r, c));
   return make<T>("add", std::move(out), {&a, &b}, [](TensorNode<T>& self) {
     for (auto& p : self.parents)
-      if (p->requires_grad) p->accumulate(reduce_to<T>(self.grad, p->value.rows(), p->value.cols()));
+      if (p->requires_grad)
+        p->accumulate(reduce_to<T>(self.grad, p->value.rows(), p->value.cols()));
   });
 }
 
@@ -352,12 +353,18 @@ template <class A, class T> BasicTensor<T> activation(const BasicTensor<T>& x) {
                  });
 }
 
-template <class T> BasicTensor<T> BasicTensor<T>::relu() const { return activation<act::Relu>(*this); }
+template <class T> BasicTensor<T> BasicTensor<T>::relu() const {
+  return activation<act::Relu>(*this);
+}
 template <class T> BasicTensor<T> BasicTensor<T>::sigmoid() const {
   return activation<act::Sigmoid>(*this);
 }
-template <class T> BasicTensor<T> BasicTensor<T>::tanh() const { return activation<act::Tanh>(*this); }
-template <class T> BasicTensor<T> BasicTensor<T>::gelu() const { return activation<act::Gelu>(*this); }
+template <class T> BasicTensor<T> BasicTensor<T>::tanh() const {
+  return activation<act::Tanh>(*this);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::gelu() const {
+  return activation<act::Gelu>(*this);
+}
 
 template <class T> BasicTensor<T> apply(const BasicTensor<T>& x, std::string_view name) {
   return act::visit(act::find(name), [&](auto a) { return activation<decltype(a)>(x); });
@@ -390,8 +397,7 @@ template <class T> BasicTensor<T> softmax(const BasicTensor<T>& logits) {
     // dx = s * (g - rowsum(g * s))
     const Matrix<T>& s = self.value;
     const Matrix<T> dot = self.grad.cwiseProduct(s).rowwise().sum();
-    self.parents[0]->accumulate(
-        (s.array() * (self.grad.colwise() - dot.col(0)).array()).matrix());
+    self.parents[0]->accumulate((s.array() * (self.grad.colwise() - dot.col(0)).array()).matrix());
   });
 }
 
@@ -453,7 +459,7 @@ BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
                    const T k = self.grad(0, 0) / n;
                    const Matrix<T> s = xx.unaryExpr([](T v) { return act::Sigmoid::value(v); });
                    self.parents[0]->accumulate((s - yy) * k);  // sigmoid(x) - y
-                   self.parents[1]->accumulate(xx * -k);        // -x
+                   self.parents[1]->accumulate(xx * -k);       // -x
                  });
 }
 
@@ -480,23 +486,23 @@ BasicTensor<T> hinge_loss(const BasicTensor<T>& scores, const BasicTensor<T>& ta
 
 // --- explicit instantiations for float and double --------------------------------
 
-#define SLOPE_INSTANTIATE(T)                                                                  \
-  template class BasicTensor<T>;                                                              \
-  template BasicTensor<T> matmul(const BasicTensor<T>&, const BasicTensor<T>&);               \
-  template BasicTensor<T> linear(const BasicTensor<T>&, const BasicTensor<T>&,                \
-                                 const BasicTensor<T>&);                                      \
-  template BasicTensor<T> operator+(const BasicTensor<T>&, const BasicTensor<T>&);            \
-  template BasicTensor<T> operator*(const BasicTensor<T>&, const BasicTensor<T>&);            \
-  template BasicTensor<T> operator-(const BasicTensor<T>&);                                   \
-  template BasicTensor<T> operator+(const BasicTensor<T>&, ScalarOf<T>);                      \
-  template BasicTensor<T> operator*(const BasicTensor<T>&, ScalarOf<T>);                      \
-  template BasicTensor<T> apply(const BasicTensor<T>&, std::string_view);                     \
-  template BasicTensor<T> softmax(const BasicTensor<T>&);                                     \
-  template BasicTensor<T> log_softmax(const BasicTensor<T>&);                                 \
-  template BasicTensor<T> mse_loss(const BasicTensor<T>&, const BasicTensor<T>&);             \
-  template BasicTensor<T> cross_entropy(const BasicTensor<T>&, const std::vector<int>&);      \
-  template BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>&,             \
-                                                           const BasicTensor<T>&);            \
+#define SLOPE_INSTANTIATE(T)                                                             \
+  template class BasicTensor<T>;                                                         \
+  template BasicTensor<T> matmul(const BasicTensor<T>&, const BasicTensor<T>&);          \
+  template BasicTensor<T> linear(const BasicTensor<T>&, const BasicTensor<T>&,           \
+                                 const BasicTensor<T>&);                                 \
+  template BasicTensor<T> operator+(const BasicTensor<T>&, const BasicTensor<T>&);       \
+  template BasicTensor<T> operator*(const BasicTensor<T>&, const BasicTensor<T>&);       \
+  template BasicTensor<T> operator-(const BasicTensor<T>&);                              \
+  template BasicTensor<T> operator+(const BasicTensor<T>&, ScalarOf<T>);                 \
+  template BasicTensor<T> operator*(const BasicTensor<T>&, ScalarOf<T>);                 \
+  template BasicTensor<T> apply(const BasicTensor<T>&, std::string_view);                \
+  template BasicTensor<T> softmax(const BasicTensor<T>&);                                \
+  template BasicTensor<T> log_softmax(const BasicTensor<T>&);                            \
+  template BasicTensor<T> mse_loss(const BasicTensor<T>&, const BasicTensor<T>&);        \
+  template BasicTensor<T> cross_entropy(const BasicTensor<T>&, const std::vector<int>&); \
+  template BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>&,        \
+                                                           const BasicTensor<T>&);       \
   template BasicTensor<T> hinge_loss(const BasicTensor<T>&, const BasicTensor<T>&);
 
 SLOPE_INSTANTIATE(float)

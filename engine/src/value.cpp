@@ -10,8 +10,8 @@
 
 namespace slope {
 
-using detail::kNone;
 using detail::Edge;
+using detail::kNone;
 using detail::Op;
 using detail::Tape;
 
@@ -29,7 +29,6 @@ struct TapeOwner {
     if (tape->orphan()) delete tape;
   }
 };
-
 
 std::string num(double x) {
   std::ostringstream s;
@@ -49,8 +48,7 @@ double pow_slope(double x, double p) { return p == 0.0 ? 0.0 : p * std::pow(x, p
 
 template <class A> Value activation(const Value& x) {
   const double v = x.data();
-  return unary(x, Op::Act, A::value(v), A::slope(v), 0.0,
-               static_cast<std::uint8_t>(act::id_of<A>));
+  return unary(x, Op::Act, A::value(v), A::slope(v), 0.0, static_cast<std::uint8_t>(act::id_of<A>));
 }
 
 }  // namespace
@@ -88,8 +86,8 @@ Value Value::pow(const Value& exponent) const {
   Tape& t = detail::same_tape(*this, exponent);
   const double x = data(), p = exponent.data();
   if (x < 0.0)
-    throw std::domain_error("slope::Value::pow: base must be non-negative for a Value exponent, got " +
-                            num(x));
+    throw std::domain_error(
+        "slope::Value::pow: base must be non-negative for a Value exponent, got " + num(x));
   const double v = std::pow(x, p);
   if (!std::isfinite(v))
     throw std::domain_error("slope::Value::pow: " + num(x) + " ** " + num(p) + " is " + num(v));

@@ -43,32 +43,49 @@ template <class T> constexpr T sqrt_2_over_pi = T(0.79788456080286535588);
 }  // namespace detail
 
 struct Identity {
-  static constexpr Info info{"identity", "x", "(-inf, inf)", true, "smooth",
-                             "the linear output layer; a stack of them is one linear map"};
+  static constexpr Info info{.name = "identity",
+                             .formula = "x",
+                             .range = "(-inf, inf)",
+                             .zero_centred = true,
+                             .kink = "smooth",
+                             .job = "the linear output layer; a stack of them is one linear map"};
   template <class T> static T value(T x) { return x; }
   template <class T> static T slope(T) { return T(1); }
 };
 
 struct Relu {
-  static constexpr Info info{"relu", "max(0, x)", "[0, inf)", false,
-                             "relu'(0) = 0, as PyTorch",
-                             "the default hidden layer: slope exactly 0 or 1, gradients pass undamped"};
+  static constexpr Info info{
+      .name = "relu",
+      .formula = "max(0, x)",
+      .range = "[0, inf)",
+      .zero_centred = false,
+      .kink = "relu'(0) = 0, as PyTorch",
+      .job = "the default hidden layer: slope exactly 0 or 1, gradients pass undamped"};
   template <class T> static T value(T x) { return x > T(0) ? x : T(0); }
   // At the kink x = 0 PyTorch uses the left slope 0; we match it so gradients agree.
   template <class T> static T slope(T x) { return x > T(0) ? T(1) : T(0); }
 };
 
 struct LeakyRelu {
-  static constexpr Info info{"leaky_relu", "x if x > 0 else 0.01 x", "(-inf, inf)", false,
-                             "slope 0.01 at 0, as PyTorch",
-                             "a ReLU that keeps a 0.01 slope for x < 0, so units cannot die"};
+  static constexpr Info info{
+      .name = "leaky_relu",
+      .formula = "x if x > 0 else 0.01 x",
+      .range = "(-inf, inf)",
+      .zero_centred = false,
+      .kink = "slope 0.01 at 0, as PyTorch",
+      .job = "a ReLU that keeps a 0.01 slope for x < 0, so units cannot die"};
   template <class T> static T value(T x) { return x > T(0) ? x : T(0.01) * x; }
   template <class T> static T slope(T x) { return x > T(0) ? T(1) : T(0.01); }
 };
 
 struct Sigmoid {
-  static constexpr Info info{"sigmoid", "1 / (1 + exp(-x))", "(0, 1)", false, "smooth",
-                             "a probability for a binary output; slope <= 0.25, so deep stacks vanish"};
+  static constexpr Info info{
+      .name = "sigmoid",
+      .formula = "1 / (1 + exp(-x))",
+      .range = "(0, 1)",
+      .zero_centred = false,
+      .kink = "smooth",
+      .job = "a probability for a binary output; slope <= 0.25, so deep stacks vanish"};
   template <class T> static T value(T x) { return detail::sigmoid(x); }
   template <class T> static T slope(T x) {
     const T s = detail::sigmoid(x);
@@ -77,9 +94,13 @@ struct Sigmoid {
 };
 
 struct Tanh {
-  static constexpr Info info{"tanh", "(exp(x) - exp(-x)) / (exp(x) + exp(-x))", "(-1, 1)", true,
-                             "smooth",
-                             "a zero-centred squash with slope 1 at 0; micrograd's choice, RNN gates"};
+  static constexpr Info info{
+      .name = "tanh",
+      .formula = "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
+      .range = "(-1, 1)",
+      .zero_centred = true,
+      .kink = "smooth",
+      .job = "a zero-centred squash with slope 1 at 0; micrograd's choice, RNN gates"};
   template <class T> static T value(T x) { return std::tanh(x); }
   template <class T> static T slope(T x) {
     const T t = std::tanh(x);
@@ -88,9 +109,14 @@ struct Tanh {
 };
 
 struct Gelu {
-  static constexpr Info info{"gelu", "x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))", "[-0.17, inf)",
-                             false, "smooth",
-                             "the smooth ReLU of GPT-2/BERT feed-forward blocks; leaks a sliver of gradient for x < 0"};
+  static constexpr Info info{.name = "gelu",
+                             .formula = "x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))",
+                             .range = "[-0.17, inf)",
+                             .zero_centred = false,
+                             .kink = "smooth",
+                             .job =
+                                 "the smooth ReLU of GPT-2/BERT feed-forward blocks; leaks a "
+                                 "sliver of gradient for x < 0"};
   // Phi(x) as 0.5 erfc(-x/sqrt2) keeps full relative precision far on the negative side.
   template <class T> static T value(T x) {
     return x * T(0.5) * std::erfc(-x * detail::inv_sqrt2<T>);
@@ -103,10 +129,13 @@ struct Gelu {
 };
 
 struct GeluTanh {
-  static constexpr Info info{"gelu_tanh",
-                             "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))", "[-0.17, inf)",
-                             false, "smooth",
-                             "GELU as GPT-2 computed it: a tanh approximation, cheaper than erf"};
+  static constexpr Info info{
+      .name = "gelu_tanh",
+      .formula = "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
+      .range = "[-0.17, inf)",
+      .zero_centred = false,
+      .kink = "smooth",
+      .job = "GELU as GPT-2 computed it: a tanh approximation, cheaper than erf"};
   template <class T> static T value(T x) {
     const T u = detail::sqrt_2_over_pi<T> * (x + T(0.044715) * x * x * x);
     return T(0.5) * x * (T(1) + std::tanh(u));
@@ -122,16 +151,25 @@ struct GeluTanh {
 };
 
 struct Elu {
-  static constexpr Info info{"elu", "x if x > 0 else exp(x) - 1", "(-1, inf)", false,
-                             "smooth at 0 (alpha = 1): slope 1 from both sides",
-                             "a ReLU with a smooth negative saturation at -1; mean activations nearer 0"};
+  static constexpr Info info{
+      .name = "elu",
+      .formula = "x if x > 0 else exp(x) - 1",
+      .range = "(-1, inf)",
+      .zero_centred = false,
+      .kink = "smooth at 0 (alpha = 1): slope 1 from both sides",
+      .job = "a ReLU with a smooth negative saturation at -1; mean activations nearer 0"};
   template <class T> static T value(T x) { return x > T(0) ? x : std::expm1(x); }
   template <class T> static T slope(T x) { return x > T(0) ? T(1) : std::exp(x); }
 };
 
 struct Silu {
-  static constexpr Info info{"silu", "x * sigmoid(x)", "[-0.28, inf)", false, "smooth",
-                             "swish: a smooth, non-monotonic ReLU used in EfficientNet and LLaMA FFNs"};
+  static constexpr Info info{
+      .name = "silu",
+      .formula = "x * sigmoid(x)",
+      .range = "[-0.28, inf)",
+      .zero_centred = false,
+      .kink = "smooth",
+      .job = "swish: a smooth, non-monotonic ReLU used in EfficientNet and LLaMA FFNs"};
   template <class T> static T value(T x) { return x * detail::sigmoid(x); }
   template <class T> static T slope(T x) {
     const T s = detail::sigmoid(x);
@@ -140,8 +178,13 @@ struct Silu {
 };
 
 struct Softplus {
-  static constexpr Info info{"softplus", "log(1 + exp(x))", "(0, inf)", false, "smooth",
-                             "a smooth ReLU whose slope is the sigmoid; keeps outputs positive"};
+  static constexpr Info info{
+      .name = "softplus",
+      .formula = "log(1 + exp(x))",
+      .range = "(0, inf)",
+      .zero_centred = false,
+      .kink = "smooth",
+      .job = "a smooth ReLU whose slope is the sigmoid; keeps outputs positive"};
   // max(x, 0) + log1p(exp(-|x|)) never overflows; PyTorch's x > 20 cut-off differs by < 1e-8.
   template <class T> static T value(T x) {
     return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
@@ -161,7 +204,8 @@ inline constexpr std::size_t id_of = []<std::size_t... I>(std::index_sequence<I.
   std::size_t r = count;
   ((std::is_same_v<A, std::tuple_element_t<I, Catalogue>> ? (r = I, true) : false) || ...);
   return r;
-}(std::make_index_sequence<count>{});
+}
+(std::make_index_sequence<count>{});
 
 // Calls f(Activation{}) for each activation of the catalogue, in order.
 template <class F> constexpr void for_each(F&& f) {
@@ -171,7 +215,7 @@ template <class F> constexpr void for_each(F&& f) {
 // Calls f(Activation{}) for the activation at position `id` of the catalogue and
 // returns what f returns. `id` must be < count (ids come from `find`).
 template <class F> decltype(auto) visit(std::size_t id, F&& f) {
-  return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
     using R = decltype(f(std::tuple_element_t<0, Catalogue>{}));
     if constexpr (std::is_void_v<R>) {
       ((id == I ? (f(std::tuple_element_t<I, Catalogue>{}), true) : false) || ...);
@@ -180,7 +224,8 @@ template <class F> decltype(auto) visit(std::size_t id, F&& f) {
       ((id == I ? (r = f(std::tuple_element_t<I, Catalogue>{}), true) : false) || ...);
       return r;
     }
-  }(std::make_index_sequence<count>{});
+  }
+  (std::make_index_sequence<count>{});
 }
 
 // A run-time view of one activation, for code that picks activations by name.

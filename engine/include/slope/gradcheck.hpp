@@ -21,7 +21,7 @@ struct GradcheckResult {
 // |analytic - numeric| <= atol + rtol * |numeric| (PyTorch's gradcheck tolerances).
 // Inputs are copied; f must not depend on anything but its arguments.
 GradcheckResult gradcheck(const std::function<TensorD(const std::vector<TensorD>&)>& f,
-                          const std::vector<TensorD>& inputs, double eps = 1e-6,
-                          double atol = 1e-5, double rtol = 1e-3);
+                          const std::vector<TensorD>& inputs, double eps = 1e-6, double atol = 1e-5,
+                          double rtol = 1e-3);
 
 }  // namespace slope

@@ -127,14 +127,14 @@ inline Value operator*(const Value& a, const Value& b) {
 
 inline Value operator+(const Value& a, double c) {
   detail::Tape& t = a.tape();
-  return {&t, t.push(a.data() + c, detail::Edge{1.0, c, a.id(), detail::kNone},
-                     detail::Op::AddConst)};
+  return {&t,
+          t.push(a.data() + c, detail::Edge{1.0, c, a.id(), detail::kNone}, detail::Op::AddConst)};
 }
 
 inline Value operator*(const Value& a, double c) {
   detail::Tape& t = a.tape();
-  return {&t, t.push(a.data() * c, detail::Edge{c, c, a.id(), detail::kNone},
-                     detail::Op::MulConst)};
+  return {&t,
+          t.push(a.data() * c, detail::Edge{c, c, a.id(), detail::kNone}, detail::Op::MulConst)};
 }
 
 // Any registered activation by name; unknown names throw std::invalid_argument
