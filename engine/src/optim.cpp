@@ -32,18 +32,19 @@ template <class T> void SGD<T>::step() {
           wd = static_cast<T>(weight_decay);
   for (std::size_t i = 0; i < params_.size(); ++i) {
     auto& p = params_[i].value();
-    auto& g = params_[i].grad();
-    if (wd != T(0)) g += wd * p;
+    const auto& g = params_[i].grad();  // left as backward() made it, as PyTorch does
+    auto& d = buf_[i];
     if (mu == T(0)) {
-      p -= lr_t * g;
+      p -= lr_t * (g + wd * p);
       continue;
     }
-    if (buf_[i].size() == 0)
-      buf_[i] = g;
+    if (!started_)
+      d = g + wd * p;  // the first step's buffer is the (decayed) gradient itself
     else
-      buf_[i] = mu * buf_[i] + g;
-    p -= lr_t * buf_[i];
+      d = mu * d + g + wd * p;
+    p -= lr_t * d;
   }
+  started_ = true;
 }
 
 template <class T>
@@ -57,6 +58,7 @@ Adam<T>::Adam(std::vector<BasicTensor<T>> params, double lr_, Betas betas_, doub
                                 ")");
   m_.resize(params_.size());
   v_.resize(params_.size());
+  d_.resize(params_.size());
 }
 
 template <class T> void Adam<T>::zero_grad() const { zero_all(params_); }
@@ -69,9 +71,9 @@ template <class T> void Adam<T>::step() {
   const T lr_t = static_cast<T>(lr), e = static_cast<T>(eps), wd = static_cast<T>(weight_decay);
   for (std::size_t i = 0; i < params_.size(); ++i) {
     auto& p = params_[i].value();
-    auto& g = params_[i].grad();
-    if (wd != T(0)) g += wd * p;
-    if (m_[i].size() == 0) {
+    auto& g = d_[i];
+    g = params_[i].grad() + wd * p;  // a copy: p.grad() stays as backward() left it
+    if (t_ == 1) {
       m_[i].setZero(p.rows(), p.cols());
       v_[i].setZero(p.rows(), p.cols());
     }

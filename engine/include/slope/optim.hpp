@@ -26,7 +26,8 @@ template <class T> class SGD {
 
  private:
   std::vector<BasicTensor<T>> params_;
-  std::vector<typename BasicTensor<T>::Matrix> buf_;
+  std::vector<typename BasicTensor<T>::Matrix> buf_;  // momentum buffers
+  bool started_ = false;
 };
 
 struct Betas {
@@ -50,7 +51,7 @@ template <class T> class Adam {
 
  private:
   std::vector<BasicTensor<T>> params_;
-  std::vector<typename BasicTensor<T>::Matrix> m_, v_;
+  std::vector<typename BasicTensor<T>::Matrix> m_, v_, d_;  // moments, decayed gradient
   std::int64_t t_ = 0;
 };
 

@@ -55,6 +55,21 @@ template <class T> struct TensorNode {
   std::vector<std::shared_ptr<TensorNode>> parents;
   std::function<void(TensorNode&)> backward;  // adds this->grad's share to each parent
 
+  TensorNode() = default;
+  TensorNode(const TensorNode&) = delete;
+  TensorNode& operator=(const TensorNode&) = delete;
+  // Frees a long chain of parents iteratively: shared_ptr's own destructor would recurse
+  // once per node and overflow the stack on a graph a million ops deep.
+  ~TensorNode() {
+    std::vector<std::shared_ptr<TensorNode>> stack = std::move(parents);
+    while (!stack.empty()) {
+      std::shared_ptr<TensorNode> n = std::move(stack.back());
+      stack.pop_back();
+      if (n.use_count() == 1)  // the last owner: adopt its parents before it dies
+        for (auto& p : n->parents) stack.push_back(std::move(p));
+    }
+  }
+
   // grad += g, allocating on the first contribution. Only for nodes that need it.
   template <class Expr> void accumulate(const Expr& g) {
     if (!requires_grad) return;

@@ -1,0 +1,263 @@
+// slope-dead-relu (demos/dead_relu.cpp, demos/dead_relu_lib.cpp) on small settings:
+// deaths and revivals are counted, a dead layer-1 unit gets exactly zero gradient and
+// never revives, a deeper dead unit can revive, leaky ReLU never dies, the born-dead
+// estimate agrees with closed forms and Lu et al. (2019), and the executable is
+// reproducible and rejects bad flags.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <slope/slope.hpp>
+
+#include "dead_relu_lib.hpp"
+
+namespace fs = std::filesystem;
+namespace dr = slope::demo::dead_relu;
+using slope::Tensor;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::temp_directory_path() /
+            ("slope-dead-relu-" + std::string(test->name()) + "-" + std::to_string(::getpid()));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int run_demo(const std::string& args, const fs::path& err) {
+  const std::string cmd =
+      std::string("'") + SLOPE_DEAD_RELU_EXE + "' " + args + " >/dev/null 2>'" + err.string() + "'";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The demos run single-threaded (small matrices); so do their tests.
+class OneThread : public ::testing::Environment {
+ public:
+  void SetUp() override { slope::set_num_threads(1); }
+};
+[[maybe_unused]] ::testing::Environment* const kOneThread =
+    ::testing::AddGlobalTestEnvironment(new OneThread);
+
+void set(const Tensor& t, std::initializer_list<std::initializer_list<float>> rows) {
+  t.value() = Tensor::from(rows).value();
+}
+
+const dr::LayerRecord& record(const dr::Run& run, std::size_t step, int layer) {
+  for (const dr::LayerRecord& r : run.records)
+    if (r.step == step && r.layer == layer) return r;
+  throw std::logic_error("no record");
+}
+
+// A 1-2-2 ReLU net on positive inputs: layer-1 unit 0 computes relu(-x), negative for
+// every example, so it is dead from the start; unit 1 computes relu(x).
+slope::nn::MLP net_with_a_dead_first_layer_unit(const std::string& activation) {
+  slope::nn::MLP model({1, 2, 2}, activation);
+  set(model.layers[0].weight, {{-1.0f}, {1.0f}});
+  set(model.layers[0].bias, {{0.0f, 0.0f}});
+  set(model.layers[1].weight, {{0.5f, 1.0f}, {-0.5f, -1.0f}});
+  set(model.layers[1].bias, {{0.0f, 0.0f}});
+  return model;
+}
+
+}  // namespace
+
+TEST(DeadReluDemo, TrackerCountsDeathsAndRevivalsBetweenRecords) {
+  dr::UnitTracker t;
+  const auto first = t.record({false, true, true});
+  EXPECT_EQ(first.dead, 2u);  // born dead: no deaths on the first record
+  EXPECT_EQ(first.deaths, 0u);
+  EXPECT_EQ(first.revivals, 0u);
+  const auto second = t.record({true, false, true});
+  EXPECT_EQ(second.dead, 2u);
+  EXPECT_EQ(second.deaths, 1u);    // unit 0
+  EXPECT_EQ(second.revivals, 1u);  // unit 1
+  const auto third = t.record({true, false, true});
+  EXPECT_EQ(third.deaths + third.revivals, 0u);
+}
+
+TEST(DeadReluDemo, DeadRowsGradientSumAddsWeightAndBiasRowsOfDeadUnitsOnly) {
+  const slope::nn::Linear layer(2, 3);
+  layer.weight.grad() = Tensor::from({{1, -2}, {3, 4}, {-5, 6}}).value();
+  layer.bias.grad() = Tensor::from({{0.5, -0.25, 8}}).value();
+  EXPECT_EQ(dr::dead_rows_grad_abs_sum(layer, {true, false, true}), 1 + 2 + 0.5 + 5 + 6 + 8);
+  EXPECT_EQ(dr::dead_rows_grad_abs_sum(layer, {false, false, false}), 0.0);
+}
+
+// Layer 1's inputs are the data, which never change: a unit negative on every example
+// gets exactly zero gradient, so plain SGD never moves it and it never revives.
+TEST(DeadReluDemo, DeadFirstLayerUnitGetsZeroGradientAndNeverRevives) {
+  const slope::nn::MLP model = net_with_a_dead_first_layer_unit("relu");
+  const Tensor x = Tensor::from({{1}, {2}, {3}, {0.5}});
+  const std::vector<int> labels{0, 1, 0, 1};
+  model.forward(x);
+  EXPECT_EQ(slope::probe::dead_units(model, 0), (std::vector<bool>{true, false}));
+  const Tensor::Matrix w0 = model.layers[0].weight.value(), b0 = model.layers[0].bias.value();
+  const Tensor::Matrix w1 = model.layers[1].weight.value();
+
+  const dr::Run run = dr::train(model, x, labels, 0.5, 20);
+  EXPECT_EQ(run.layer1_dead_grad_abs_sum, 0.0);
+  EXPECT_EQ(run.layer1_dead_unit_steps, 20u);  // dead at every step that was taken
+  for (const dr::LayerRecord& r : run.records) {
+    EXPECT_GE(r.dead_frac, 0.5) << "step " << r.step;
+    EXPECT_EQ(r.revivals, 0u);
+  }
+  // The dead unit's row is bit for bit where it started; the live unit's has moved.
+  EXPECT_EQ(model.layers[0].weight.value()(0, 0), w0(0, 0));
+  EXPECT_EQ(model.layers[0].bias.value()(0, 0), b0(0, 0));
+  EXPECT_NE(model.layers[0].weight.value()(1, 0), w0(1, 0));
+  EXPECT_TRUE(model.layers[1].weight.value() != w1);
+}
+
+TEST(DeadReluDemo, LeakyReluUnitIsNeverDead) {
+  const slope::nn::MLP model = net_with_a_dead_first_layer_unit("leaky_relu");
+  const dr::Run run = dr::train(model, Tensor::from({{1}, {2}, {3}}), {0, 1, 0}, 0.5, 5);
+  for (const dr::LayerRecord& r : run.records) EXPECT_EQ(r.dead_frac, 0.0);
+}
+
+// A deeper unit's inputs are the layer below, which keeps learning, so it can revive.
+// 1-1-2-2 net, x = 1, 2, every label 0: a = relu(x); layer 2 u = relu(a - 2.5) (dead:
+// a <= 2), v = relu(a); logits (u + v, 0). Step 0 by hand: p0 = sigmoid(x) = 0.731,
+// 0.881, dL/dlogit0 = (p0 - 1) / 2, dL/dw_a = sum (p0 - 1) / 2 * x = -0.2537 and
+// dL/db_a = -0.1268; with lr 2, at x = 2, a = 2 * 1.507 + 0.254 = 3.27 > 2.5 and u, whose
+// own weights got no gradient, is alive at step 1.
+TEST(DeadReluDemo, DeeperDeadUnitRevivesWhenTheLayerBelowLearns) {
+  slope::nn::MLP model({1, 1, 2, 2}, "relu");
+  set(model.layers[0].weight, {{1.0f}});
+  set(model.layers[0].bias, {{0.0f}});
+  set(model.layers[1].weight, {{1.0f}, {1.0f}});
+  set(model.layers[1].bias, {{-2.5f, 0.0f}});
+  set(model.layers[2].weight, {{1.0f, 1.0f}, {0.0f, 0.0f}});
+  set(model.layers[2].bias, {{0.0f, 0.0f}});
+  const dr::Run run = dr::train(model, Tensor::from({{1}, {2}}), {0, 0}, 2.0, 1);
+  EXPECT_EQ(record(run, 0, 2).dead_frac, 0.5);
+  EXPECT_EQ(record(run, 1, 2).dead_frac, 0.0);
+  EXPECT_EQ(record(run, 1, 2).revivals, 1u);
+  EXPECT_NEAR(model.layers[0].weight.value()(0, 0), 1.0 + 2 * 0.2537, 1e-3);
+  EXPECT_EQ(model.layers[1].bias.value()(0, 0), -2.5f);
+}
+
+TEST(DeadReluDemo, DivergenceNamesTheStepAndTheLayer) {
+  dr::Config c;
+  c.activation = "identity";  // nothing dies, so nothing stops the blow-up
+  c.setting = {"huge", "normal(10)", 0.0, 100.0};
+  c.depth = 8;
+  c.samples = 60;
+  c.steps = 50;
+  try {
+    dr::run(c);
+    FAIL() << "expected the run to diverge";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("step "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("layer "), std::string::npos) << msg;
+  }
+}
+
+// REFERENCE.md: 1 - (1 - 1/4)^10 = 0.9437 for N = 2, H = 10.
+TEST(BornDead, UpperBoundIsTheSinglePointFormula) {
+  EXPECT_NEAR(dr::born_dead_upper_bound(2, 10), 0.9437, 5e-5);
+  EXPECT_NEAR(dr::born_dead_upper_bound(4, 10), 0.4755, 5e-5);
+  EXPECT_NEAR(dr::born_dead_upper_bound(10, 50), 0.0477, 5e-5);
+}
+
+// Width 1 by hand: relu(w x) is 0 on one side of 0 and not on the other, so a single
+// layer is never constant on [-1, 1] (a single input point would say 1/2). Each later
+// layer kills the network when its one weight is negative: P = 1 - 2^-(H-1).
+TEST(BornDead, WidthOneMatchesTheClosedFormAndBothSignsMatter) {
+  EXPECT_EQ(dr::estimate_born_dead(1, 1, 2000, 3).probability, 0.0);
+  const dr::BornDeadEstimate e = dr::estimate_born_dead(1, 5, 20000, 3);
+  EXPECT_NEAR(e.probability, 1 - std::pow(2.0, -4), 4 * e.stderr_);
+}
+
+// Lu et al. (2019), N = 2, H = 10: bounds 0.9026 <= P <= 0.9437, Monte Carlo 0.9099.
+TEST(BornDead, NarrowNetworkEstimateSitsBetweenThePublishedBounds) {
+  const dr::BornDeadEstimate e = dr::estimate_born_dead(2, 10, 20000, 11);
+  EXPECT_EQ(e.trials, 20000u);
+  EXPECT_NEAR(e.stderr_, std::sqrt(e.probability * (1 - e.probability) / 20000), 1e-12);
+  EXPECT_LT(e.probability, 0.9437);
+  EXPECT_GT(e.probability, 0.9026 - 3 * e.stderr_);
+  EXPECT_NEAR(e.probability, 0.9099, 4 * e.stderr_ + 0.005);
+}
+
+TEST(BornDead, WideNetworkIsRarelyBornDead) {
+  const dr::BornDeadEstimate e = dr::estimate_born_dead(10, 10, 5000, 11);
+  EXPECT_LT(e.probability, dr::born_dead_upper_bound(10, 10) + 3 * e.stderr_);
+  EXPECT_LT(e.probability, 0.01);
+}
+
+TEST(BornDead, SameSeedSameEstimate) {
+  EXPECT_EQ(dr::estimate_born_dead(3, 20, 500, 9).probability,
+            dr::estimate_born_dead(3, 20, 500, 9).probability);
+}
+
+TEST(DeadReluDemo, SameSeedGivesByteIdenticalCsv) {
+  TempDir tmp;
+  const fs::path a = tmp.path() / "a", b = tmp.path() / "b", c = tmp.path() / "c";
+  const fs::path err = tmp.path() / "err";
+  const std::string args = "--steps 5 --trials 40 --lr 0.5 --samples 60 --depth 2 --width 8 ";
+  ASSERT_EQ(run_demo(args + "--seed 5 --out '" + a.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_demo(args + "--seed 5 --out '" + b.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_demo(args + "--seed 6 --out '" + c.string() + "'", err), 0) << read(err);
+  for (const char* f : {"dead.csv", "born_dead.csv"}) {
+    ASSERT_TRUE(fs::exists(a / f)) << f;
+    EXPECT_EQ(read(a / f), read(b / f)) << f;
+    EXPECT_NE(read(a / f), read(c / f)) << f;
+  }
+  const std::string dead = read(a / "dead.csv");
+  EXPECT_TRUE(dead.starts_with("activation,setting,seed,step,layer,dead_frac,deaths,revivals\n"));
+  // 3 activations x 3 settings (lr_0.5, neg_bias, bad_init) x 6 records x 2 layers.
+  EXPECT_EQ(std::count(dead.begin(), dead.end(), '\n'), 1 + 3 * 3 * 6 * 2);
+  const std::string born = read(a / "born_dead.csv");
+  EXPECT_TRUE(born.starts_with("width,depth,trials,probability,stderr,upper_bound\n"));
+  EXPECT_EQ(std::count(born.begin(), born.end(), '\n'), 1 + 15);
+  const std::string summary = read(a / "summary.csv");
+  for (const char* key : {"\nmax_dead_frac.gelu,", "\nfinal_dead_frac.relu.lr_0.5,",
+                          "\nfinal_dead_frac.relu.neg_bias,", "\nlayer1_revivals.relu,",
+                          "\ndeeper_revivals.leaky_relu,", "\nlayer1_dead_grad_abs_sum.relu,0\n",
+                          "\nborn_dead.2.10,", "\nborn_dead_bound.10.50,"})
+    EXPECT_NE(summary.find(key), std::string::npos) << key;
+}
+
+TEST(DeadReluDemo, BadFlagsExitWithStatusTwoAndOneLine) {
+  TempDir tmp;
+  const fs::path err = tmp.path() / "err";
+  const std::string out = " --out '" + (tmp.path() / "out").string() + "'";
+  for (const std::string args : {"--bogus", "--act nonesuch", "--lr 0.1,abc", "--lr 0",
+                                 "--bad-init bogus", "--trials 0", "--steps x", "--depth 0"}) {
+    EXPECT_EQ(run_demo(args + out, err), 2) << args;
+    const std::string msg = read(err);
+    EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;
+    EXPECT_TRUE(msg.starts_with("slope-dead-relu: ")) << msg;
+  }
+  EXPECT_EQ(run_demo("--help", err), 0);
+  EXPECT_EQ(read(err), "");
+}

@@ -1,0 +1,167 @@
+// Threads: two models trained at once on two std::threads give bit for bit what each
+// gives alone (no shared mutable state); set_num_threads changes Eigen's GEMM threads
+// without changing results beyond rounding; and a training loop's memory stays flat.
+#include <gtest/gtest.h>
+
+#include <malloc.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <slope/slope.hpp>
+
+// --- a count of live operator-new allocations in this test program -----------------
+// Eigen allocates matrix storage with malloc, not operator new, so this counts the
+// graph's nodes, closures and vectors; malloc totals are checked separately below.
+namespace {
+std::atomic<long long> g_live{0};
+}
+void* operator new(std::size_t n) {
+  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+    g_live.fetch_add(1, std::memory_order_relaxed);
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  g_live.fetch_sub(1, std::memory_order_relaxed);
+  std::free(p);
+}
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
+
+namespace {
+
+using slope::Tensor;
+
+struct TrainingRun {
+  std::vector<Tensor::Matrix> params;
+  std::vector<float> losses;
+};
+
+// 40 steps of the PyTorch loop on moons with a float MLP; everything from `seed`.
+TrainingRun train(std::uint64_t seed) {
+  slope::Rng rng(seed);
+  const slope::data::Dataset d = slope::data::moons(64, 0.1, seed);
+  const Tensor x = d.features(), y = d.signs();
+  slope::nn::MLP model({2, 16, 16, 1}, "tanh", slope::nn::Init::xavier_normal(), rng);
+  slope::optim::SGD<float> opt(model.parameters(), 0.05, 0.9);
+  TrainingRun run;
+  for (int step = 0; step < 40; ++step) {
+    opt.zero_grad();
+    const Tensor loss = slope::hinge_loss(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    run.losses.push_back(loss.item());
+  }
+  for (const Tensor& p : model.parameters()) run.params.push_back(p.value());
+  return run;
+}
+
+TEST(Threads, TwoModelsTrainedConcurrentlyMatchEachTrainedAlone) {
+  const TrainingRun alone1 = train(1), alone2 = train(2);
+  ASSERT_NE(alone1.losses, alone2.losses);
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    TrainingRun together1, together2;
+    std::thread t1([&] { together1 = train(1); });
+    std::thread t2([&] { together2 = train(2); });
+    t1.join();
+    t2.join();
+    EXPECT_EQ(together1.losses, alone1.losses);
+    EXPECT_EQ(together1.params, alone1.params);
+    EXPECT_EQ(together2.losses, alone2.losses);
+    EXPECT_EQ(together2.params, alone2.params);
+  }
+}
+
+TEST(Threads, NoGradAndTheDefaultRngArePerThread) {
+  auto weights = [] {
+    const slope::nn::MLP m({2, 4, 1});  // default_rng()
+    return m.layers[0].weight.value();
+  };
+  slope::manual_seed(5);
+  const Tensor::Matrix first = weights();
+  slope::manual_seed(5);
+  std::thread other([&] {
+    slope::manual_seed(77);
+    slope::no_grad guard;  // a no_grad on another thread does not switch ours off
+    for (int i = 0; i < 10; ++i) weights();
+  });
+  other.join();
+  EXPECT_TRUE(slope::grad_enabled());
+  EXPECT_EQ(weights(), first) << "another thread drew from our default generator";
+}
+
+TEST(Threads, DefaultUsesEveryCore) {
+  if (std::getenv("OMP_NUM_THREADS") != nullptr) GTEST_SKIP() << "OMP_NUM_THREADS is set";
+  EXPECT_EQ(slope::num_threads(), static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+TEST(Threads, OneAndTwoGemmThreadsGiveTheSameLoss) {
+  const int original = slope::num_threads();
+  slope::Rng rng(3);
+  Tensor::Matrix a(384, 384), b(384, 384), t(384, 384);
+  for (Eigen::Index i = 0; i < a.size(); ++i) {
+    a(i) = static_cast<float>(rng.uniform(-1, 1));
+    b(i) = static_cast<float>(rng.uniform(-1, 1));
+    t(i) = static_cast<float>(rng.uniform(-1, 1));
+  }
+  auto loss_with = [&](int n) {
+    slope::set_num_threads(n);
+    EXPECT_EQ(slope::num_threads(), n);
+    const Tensor wa(a, true);
+    const Tensor loss = slope::mse_loss(slope::matmul(wa, Tensor(b)).tanh(), Tensor(t));
+    loss.backward();
+    return std::pair<float, Tensor::Matrix>(loss.item(), wa.grad());
+  };
+  const auto [l1, g1] = loss_with(1);
+  const auto [l2, g2] = loss_with(2);
+  slope::set_num_threads(original);
+  EXPECT_NEAR(l1, l2, 1e-5f * std::abs(l1));
+  EXPECT_LT((g1 - g2).cwiseAbs().maxCoeff(), 1e-5f * g1.cwiseAbs().maxCoeff());
+}
+
+TEST(Threads, SetNumThreadsRejectsFewerThanOne) {
+  const int original = slope::num_threads();
+  EXPECT_THROW(slope::set_num_threads(0), std::invalid_argument);
+  EXPECT_THROW(slope::set_num_threads(-2), std::invalid_argument);
+  EXPECT_EQ(slope::num_threads(), original);
+}
+
+// After the first steps (which allocate the optimizer's buffers) a training loop
+// allocates and frees the same graph every step: nothing accumulates.
+TEST(Memory, StaysFlatOverManyTrainingSteps) {
+  slope::Rng rng(1);
+  const Tensor x(Tensor::Matrix::Random(32, 32)), y(Tensor::Matrix::Random(32, 32));
+  slope::nn::MLP model({32, 32, 32, 32, 32, 32, 32, 32, 32}, "relu",
+                       slope::nn::Init::kaiming_normal(), rng);
+  slope::optim::Adam<float> opt(model.parameters(), 1e-3);
+  auto step = [&] {
+    opt.zero_grad();
+    const Tensor loss = slope::mse_loss(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    slope::probe::layers(model);
+  };
+  auto heap_bytes = [] {
+    const struct mallinfo2 m = mallinfo2();
+    return static_cast<long long>(m.uordblks + m.hblkhd);
+  };
+  for (int i = 0; i < 5; ++i) step();
+  const long long live = g_live.load(), bytes = heap_bytes();
+  for (int i = 0; i < 1000; ++i) step();
+  EXPECT_LE(g_live.load(), live) << "operator-new allocations still alive grew";
+  EXPECT_GT(live, 0) << "the counting operator new is not in use";
+  if (bytes > 0) {  // mallinfo2 reports nothing under AddressSanitizer
+    EXPECT_LT(heap_bytes() - bytes, 16 * 1024) << "malloc'd bytes in use grew";
+  }
+}
+
+}  // namespace

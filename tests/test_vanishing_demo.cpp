@@ -1,0 +1,221 @@
+// slope-vanishing (demos/vanishing.cpp, demos/vanishing_lib.cpp) on small settings:
+// sigmoid stacks shrink the gradient towards layer 1, ReLU stacks under He init keep it,
+// the probes are taken when they say, the update ratio is the optimizer step's, and the
+// executable is reproducible, writes DESIGN.md's schemas and rejects bad flags.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <slope/slope.hpp>
+
+#include "vanishing_lib.hpp"
+
+namespace fs = std::filesystem;
+namespace van = slope::demo::vanishing;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::temp_directory_path() /
+            ("slope-vanishing-" + std::string(test->name()) + "-" + std::to_string(::getpid()));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int run_demo(const std::string& args, const fs::path& err) {
+  const std::string cmd =
+      std::string("'") + SLOPE_VANISHING_EXE + "' " + args + " >/dev/null 2>'" + err.string() + "'";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The demos run single-threaded (small matrices); so do their tests.
+class OneThread : public ::testing::Environment {
+ public:
+  void SetUp() override { slope::set_num_threads(1); }
+};
+[[maybe_unused]] ::testing::Environment* const kOneThread =
+    ::testing::AddGlobalTestEnvironment(new OneThread);
+
+van::Config small(const std::string& act, const std::string& init, int depth) {
+  van::Config c;
+  c.activation = act;
+  c.init = init;
+  c.depth = depth;
+  c.width = 32;
+  c.samples = 120;
+  c.steps = 0;
+  return c;
+}
+
+}  // namespace
+
+// 0.25^8 from REFERENCE.md.
+TEST(VanishingDemo, SigmoidBoundIsAQuarterPerSlope) {
+  EXPECT_EQ(van::sigmoid_bound(8), 1.52587890625e-5);
+  EXPECT_EQ(van::sigmoid_bound(1), 0.25);
+}
+
+// Each sigmoid slope is at most 1/4 (closed form), so the measured mean slopes multiply
+// to at most 0.25^depth, and layer 1's gradient ends up far below the output layer's.
+TEST(VanishingDemo, SigmoidStackShrinksTheGradientTowardsLayerOne) {
+  const van::Run run = van::run(small("sigmoid", "xavier_uniform", 6));
+  ASSERT_EQ(run.probes.size(), 1u);
+  const auto& layers = run.probes.front().layers;
+  ASSERT_EQ(layers.size(), 7u);  // 6 hidden + output
+  for (std::size_t l = 0; l + 1 < layers.size(); ++l) EXPECT_LE(layers[l].mean_slope, 0.25);
+  EXPECT_LE(van::slope_product(layers), van::sigmoid_bound(6));
+  EXPECT_LT(van::first_over_last(layers), 1e-2);
+  // Each layer's gradient is smaller than the one above it.
+  for (std::size_t l = 0; l + 1 < layers.size(); ++l)
+    EXPECT_LT(layers[l].grad_norm, layers[l + 1].grad_norm) << "layer " << l + 1;
+}
+
+// relu's slope is 0 or 1 and He init keeps the signal's scale, so no layer's gradient
+// is far from another's.
+TEST(VanishingDemo, ReluStackUnderHeInitKeepsGradientsWithinAFactorOfTen) {
+  const van::Run run = van::run(small("relu", "kaiming_normal", 6));
+  const auto& layers = run.probes.front().layers;
+  EXPECT_LT(van::spread(layers), 10.0);
+  EXPECT_GT(van::first_over_last(layers), 0.1);
+  EXPECT_LT(van::first_over_last(layers), 10.0);
+}
+
+TEST(VanishingDemo, RatioAndSpreadAreMeasuredFromTheGradientNorms) {
+  std::vector<slope::probe::LayerStats> layers(3);
+  layers[0].grad_norm = 0.5, layers[1].grad_norm = 4.0, layers[2].grad_norm = 2.0;
+  EXPECT_EQ(van::first_over_last(layers), 0.25);
+  EXPECT_EQ(van::spread(layers), 8.0);
+}
+
+TEST(VanishingDemo, ProbesAtStepZeroEveryFewStepsAndTheEnd) {
+  van::Config c = small("tanh", "xavier_uniform", 2);
+  c.steps = 12;
+  c.probe_every = 5;
+  const van::Run run = van::run(c);
+  std::vector<std::size_t> steps;
+  for (const van::Probe& p : run.probes) steps.push_back(p.step);
+  EXPECT_EQ(steps, (std::vector<std::size_t>{0, 5, 10, 12}));
+  ASSERT_EQ(run.curves.size(), 2 * steps.size());  // train and test at each
+  for (const van::Probe& p : run.probes)
+    for (const auto& s : p.layers) {
+      if (p.step == 12)
+        EXPECT_TRUE(std::isnan(s.update_ratio));  // no update follows the last step
+      else
+        EXPECT_GT(s.update_ratio, 0.0);
+    }
+}
+
+// SGD's first update is -lr * grad, so layer l's update ratio at step 0 is
+// std(lr * g) / std(W - lr * g), recomputed here from the same initial model.
+TEST(VanishingDemo, UpdateRatioIsTheFirstSgdStepsRelativeSize) {
+  van::Config c = small("relu", "kaiming_normal", 3);
+  c.steps = 1;
+  c.lr = 0.3;
+  const van::Run run = van::run(c);
+
+  const van::Split split = van::make_data(c);
+  slope::Rng rng(c.seed + 1);
+  const slope::nn::MLP model({2, 32, 32, 32, 3}, "relu", slope::nn::Init::kaiming_normal(), rng);
+  slope::cross_entropy(model.forward(split.train.features<float>()), split.train.y).backward();
+  auto std_dev = [](const Eigen::MatrixXd& m) {
+    return std::sqrt((m.array() - m.mean()).square().mean());
+  };
+  for (std::size_t l = 0; l < model.depth(); ++l) {
+    const Eigen::MatrixXd g = model.layers[l].weight.grad().cast<double>();
+    const Eigen::MatrixXd w = model.layers[l].weight.value().cast<double>();
+    const double expected = std_dev(c.lr * g) / std_dev(w - c.lr * g);
+    EXPECT_NEAR(run.probes.front().layers[l].update_ratio, expected, 1e-3 * expected)
+        << "layer " << l + 1;
+  }
+}
+
+TEST(VanishingDemo, DivergenceNamesTheStepAndTheLayer) {
+  van::Config c = small("identity", "normal(10)", 8);
+  c.steps = 50;
+  c.lr = 100;
+  try {
+    van::run(c);
+    FAIL() << "expected the run to diverge";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("step "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("layer "), std::string::npos) << msg;
+  }
+}
+
+TEST(VanishingDemo, SameSeedGivesByteIdenticalCsvWithTheDesignSchemas) {
+  TempDir tmp;
+  const fs::path a = tmp.path() / "a", b = tmp.path() / "b", c = tmp.path() / "c";
+  const fs::path err = tmp.path() / "err";
+  const std::string args =
+      "--steps 4 --probe-every 2 --depth 3,4 --width 8 --samples 60 --act relu,sigmoid ";
+  ASSERT_EQ(run_demo(args + "--seed 5 --out '" + a.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_demo(args + "--seed 5 --out '" + b.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_demo(args + "--seed 6 --out '" + c.string() + "'", err), 0) << read(err);
+  for (const char* init : {"xavier_uniform", "kaiming_normal"})
+    for (const char* f : {"layers.csv", "curves.csv"}) {
+      const fs::path rel = fs::path(init) / f;
+      ASSERT_TRUE(fs::exists(a / rel)) << rel;
+      EXPECT_EQ(read(a / rel), read(b / rel)) << rel;
+      EXPECT_NE(read(a / rel), read(c / rel)) << rel;
+    }
+  const std::string layers = read(a / "xavier_uniform" / "layers.csv");
+  EXPECT_TRUE(layers.starts_with(
+      "activation,depth,seed,step,layer,grad_norm,act_mean,act_std,saturated_frac,dead_frac,"
+      "mean_slope,update_ratio\n"));
+  // 2 activations x (depth 3 + 4 + 2 output layers) x probes at steps 0, 2, 4.
+  EXPECT_EQ(std::count(layers.begin(), layers.end(), '\n'), 1 + 2 * (4 + 5) * 3);
+  const std::string curves = read(a / "kaiming_normal" / "curves.csv");
+  EXPECT_TRUE(curves.starts_with("activation,depth,seed,step,split,loss,accuracy\n"));
+  EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n'), 1 + 2 * 2 * 3 * 2);
+  const std::string summary = read(a / "summary.csv");
+  for (const char* key :
+       {"\nratio.xavier_uniform.sigmoid.3,", "\nspread.kaiming_normal.relu.4,", "\nbound.3,",
+        "\nbound.4,", "\ntrain_acc.kaiming_normal.sigmoid.4,", "\ntest_acc.xavier_uniform.relu.3,"})
+    EXPECT_NE(summary.find(key), std::string::npos) << key;
+}
+
+TEST(VanishingDemo, BadFlagsExitWithStatusTwoAndOneLine) {
+  TempDir tmp;
+  const fs::path err = tmp.path() / "err";
+  const std::string out = " --out '" + (tmp.path() / "out").string() + "'";
+  for (const std::string args :
+       {"--bogus", "--act nonesuch", "--depth 8,x", "--depth 0", "--init bogus", "--optim rmsprop",
+        "--steps -1", "--data nowhere", "--width 0"}) {
+    EXPECT_EQ(run_demo(args + out, err), 2) << args;
+    const std::string msg = read(err);
+    EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;
+    EXPECT_TRUE(msg.starts_with("slope-vanishing: ")) << msg;
+  }
+  EXPECT_EQ(run_demo("--help", err), 0);
+  EXPECT_EQ(read(err), "");
+}
