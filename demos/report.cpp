@@ -40,14 +40,16 @@ class Numbers {
   std::map<std::string, demo::Summary> cache_;
 };
 
-std::string num(double x) { return demo::format_number(std::abs(x) < 1e-300 ? 0.0 : x); }
+// Shortest round-trip digits, so 0.25^8 prints as 1.52587890625e-05.
+std::string num(double x) { return fmt::format("{}", std::abs(x) < 1e-300 ? 0.0 : x); }
 std::string g3(double x) { return fmt::format("{:.3g}", x); }
 std::string pct(double x) { return fmt::format("{:.0f}%", 100 * x); }
 
 int run(int argc, char** argv) {
   demo::Cli cli("report", "Writes REPORT.md from the summaries the demos of the tour wrote", 0);
   std::string in = "out";
-  cli.app().add_option("--in", in, "Directory holding the demos' output directories")
+  cli.app()
+      .add_option("--in", in, "Directory holding the demos' output directories")
       ->capture_default_str();
   if (auto status = cli.parse(argc, argv)) return *status;
   Numbers n(in);
@@ -88,7 +90,7 @@ int run(int argc, char** argv) {
       g3(n("vanishing", "spread." + init_x + ".sigmoid.8"))));
   add("");
   add("![gradient norms per layer, He init](" + at + "vanishing/" + init_he +
-      "/grad_norms.svg)  `slope-vanishing`");
+      "/grad_step0.svg)  `slope-vanishing`");
   add("");
 
   // 3. sigmoid's slope is at most 0.25.
@@ -103,7 +105,8 @@ int run(int argc, char** argv) {
       num(n("activations", "max_slope.relu")), num(n("activations", "max_slope_at.relu")),
       g3(n("activations", "max_slope.gelu")), g3(n("activations", "max_slope_at.gelu"))));
   add("");
-  add("![sigmoid and its slope](" + at + "activations/activation_sigmoid.svg)  `slope-activations`");
+  add("![sigmoid and its slope](" + at +
+      "activations/activation_sigmoid.svg)  `slope-activations`");
   add("");
 
   // 4. Deep sigmoid stacks vanish.
@@ -118,9 +121,18 @@ int run(int argc, char** argv) {
       g3(n("vanishing", "ratio." + init_x + ".relu.8")),
       pct(n("vanishing", "test_acc." + init_x + ".sigmoid.8")),
       pct(n("vanishing", "test_acc." + init_x + ".relu.8"))));
+  add(fmt::format(
+      "Deeper, at step 0: sigmoid's ratio is {} at depth 16 (bound {}) and {} at depth 32 "
+      "(bound {}), while relu under He init keeps every layer within a factor of {} and {}.",
+      g3(n("vanishing-deep", "ratio." + init_x + ".sigmoid.16")),
+      g3(n("vanishing-deep", "bound.16")),
+      g3(n("vanishing-deep", "ratio." + init_x + ".sigmoid.32")),
+      g3(n("vanishing-deep", "bound.32")),
+      g3(n("vanishing-deep", "spread." + init_he + ".relu.16")),
+      g3(n("vanishing-deep", "spread." + init_he + ".relu.32"))));
   add("");
   add("![gradient norms per layer, Xavier init](" + at + "vanishing/" + init_x +
-      "/grad_norms.svg)  `slope-vanishing --depth 8,16,32` adds the deeper stacks");
+      "/grad_step0.svg)  `slope-vanishing --depth 8,16,32 --steps 0`");
   add("");
 
   // 5. tanh.
@@ -131,11 +143,11 @@ int run(int argc, char** argv) {
       "relu after {} steps.",
       num(n("activations", "value_at_0.tanh")), num(n("activations", "slope_at_0.tanh")),
       g3(n("activations", "range_min.tanh")), g3(n("activations", "range_max.tanh")),
-      num(n("activations", "value_at_0.sigmoid")),
-      pct(n("micrograd-tanh", "final_accuracy.tanh")), pct(n("micrograd", "final_accuracy.relu")),
-      num(n("micrograd", "steps"))));
+      num(n("activations", "value_at_0.sigmoid")), pct(n("micrograd-tanh", "final_accuracy.tanh")),
+      pct(n("micrograd", "final_accuracy.relu")), num(n("micrograd", "steps"))));
   add("");
-  add("![micrograd decision boundary, tanh](" + at + "micrograd-tanh/boundary.svg)  "
+  add("![micrograd decision boundary, tanh](" + at +
+      "micrograd-tanh/boundary.svg)  "
       "`slope-micrograd --act tanh`");
   add("");
 
@@ -148,7 +160,8 @@ int run(int argc, char** argv) {
       g3(n("activations", "min_value.gelu")), g3(n("activations", "min_at.gelu")),
       num(n("dead-relu", "max_dead_frac.gelu")), g3(n("dead-relu", "max_dead_frac.relu"))));
   add("");
-  add("![gelu and its slope](" + at + "activations/activation_gelu.svg)  `slope-activations --act gelu`");
+  add("![gelu and its slope](" + at +
+      "activations/activation_gelu.svg)  `slope-activations --act gelu`");
   add("");
 
   // 7. Dead ReLU.

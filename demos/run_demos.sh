@@ -35,6 +35,20 @@ if [ -x "$bindir/slope-micrograd" ]; then
   "$bindir/slope-micrograd" --act tanh --out "$outdir/micrograd-tanh" > /dev/null
 fi
 
+# The explorer (defaults: every activation, relu(2 x + 1), x = 1.5) and training curves on
+# spirals over 3 seeds, shortened to 200 steps for the tour.
+run_demo activations
+run_demo curves --steps 200
+# Vanishing gradients with the defaults (depth 8, relu/sigmoid/tanh/gelu, Xavier and He,
+# 200 steps), and the step-0 gradients of deeper stacks (no training) for depths 16 and 32.
+run_demo vanishing
+if [ -x "$bindir/slope-vanishing" ]; then
+  echo "==> slope-vanishing --depth 8,16,32 --steps 0 --out $outdir/vanishing-deep"
+  "$bindir/slope-vanishing" --depth 8,16,32 --steps 0 --out "$outdir/vanishing-deep" > /dev/null
+fi
+# Dead ReLUs with the defaults (lr sweep, negative bias, bad init; born dead, 3000 trials).
+run_demo dead-relu
+
 # Last: the report, from the summaries the demos above just wrote.
 if [ -x "$bindir/slope-report" ]; then
   echo "==> slope-report --in $outdir"

@@ -16,8 +16,7 @@ namespace slope_test {
 // d f / d x by central differences, (f(x + h) - f(x - h)) / 2h. `x` is perturbed in
 // place and restored, so `f` may read it from anywhere: a local, a leaf's data(), a
 // parameter of a model. Error O(h^2) from truncation plus O(eps |f| / h) from rounding.
-template <class T, class F>
-T central_difference(F&& f, T& x, T h) {
+template <class T, class F> T central_difference(F&& f, T& x, T h) {
   const T x0 = x;
   x = x0 + h;
   const T up = f();

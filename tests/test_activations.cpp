@@ -131,8 +131,7 @@ double step_off_zero(double x) { return std::min(slope_test::step_at(x), std::ab
 struct Peak {
   double x, slope;
 };
-template <class F>
-Peak max_on_grid(F&& slope) {
+template <class F> Peak max_on_grid(F&& slope) {
   Peak best{0.0, -INFINITY};
   for (int k = -6000; k <= 6000; ++k) {
     const double x = k / 1000.0;

@@ -165,6 +165,28 @@ TEST(DeadReluDemo, DeeperDeadUnitRevivesWhenTheLayerBelowLearns) {
   EXPECT_EQ(model.layers[1].bias.value()(0, 0), -2.5f);
 }
 
+// The default data and model under the settings that kill most units, shortened: relu's
+// layer-1 units die and never revive, with exactly zero gradient; gelu's never die.
+TEST(DeadReluDemo, DefaultKillingSettingsReluDiesGeluNever) {
+  for (const dr::Setting& s : dr::settings({}, 0.1, -1.0, "normal(1)")) {
+    dr::Config c;
+    c.setting = s;
+    c.steps = 60;
+    const dr::Run relu = dr::run(c);
+    double layer1_dead = 0;
+    for (const dr::LayerRecord& r : relu.records)
+      if (r.layer == 1) {
+        EXPECT_EQ(r.revivals, 0u) << s.name << " step " << r.step;
+        layer1_dead = std::max(layer1_dead, r.dead_frac);
+      }
+    EXPECT_GT(layer1_dead, 0.0) << s.name;
+    EXPECT_EQ(relu.layer1_dead_grad_abs_sum, 0.0) << s.name;
+
+    c.activation = "gelu";
+    for (const dr::LayerRecord& r : dr::run(c).records) EXPECT_EQ(r.dead_frac, 0.0) << s.name;
+  }
+}
+
 TEST(DeadReluDemo, DivergenceNamesTheStepAndTheLayer) {
   dr::Config c;
   c.activation = "identity";  // nothing dies, so nothing stops the blow-up

@@ -296,8 +296,7 @@ TEST(MLP, ManualSeedMakesConstructionReproducible) {
 
 // --- save and load -----------------------------------------------------------------------
 
-template <class T>
-std::vector<std::uint64_t> bits(const std::vector<slope::BasicTensor<T>>& ps) {
+template <class T> std::vector<std::uint64_t> bits(const std::vector<slope::BasicTensor<T>>& ps) {
   std::vector<std::uint64_t> out;
   for (const auto& p : ps)
     for (Eigen::Index i = 0; i < p.value().size(); ++i) {
@@ -309,8 +308,7 @@ std::vector<std::uint64_t> bits(const std::vector<slope::BasicTensor<T>>& ps) {
   return out;
 }
 
-template <class T>
-class SaveLoad : public ::testing::Test {};
+template <class T> class SaveLoad : public ::testing::Test {};
 using Precisions = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(SaveLoad, Precisions);
 

@@ -32,8 +32,7 @@ std::vector<Value> values(std::initializer_list<double> xs) {
 }
 
 // The MLP's forward pass written out with doubles and a given activation.
-template <class Act>
-std::vector<double> by_hand(const MLP& m, std::vector<double> x, Act act) {
+template <class Act> std::vector<double> by_hand(const MLP& m, std::vector<double> x, Act act) {
   for (std::size_t l = 0; l < m.layers.size(); ++l) {
     std::vector<double> y;
     for (const Neuron& n : m.layers[l].neurons) {

@@ -275,8 +275,7 @@ TEST(Stability, EveryActivationIsFiniteAtPlusMinus1000InFloatAndDouble) {
 
 // --- errors ------------------------------------------------------------------------
 
-template <class F>
-std::string shape_error_message(F&& f) {
+template <class F> std::string shape_error_message(F&& f) {
   try {
     f();
   } catch (const slope::ShapeError& e) {
@@ -470,8 +469,7 @@ TEST(Graph, AMillionNodeChainIsBuiltBackpropagatedAndDestroyed) {
 
 // --- float and double through one template ------------------------------------------
 
-template <class T>
-class BothPrecisions : public ::testing::Test {};
+template <class T> class BothPrecisions : public ::testing::Test {};
 using Precisions = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(BothPrecisions, Precisions);
 

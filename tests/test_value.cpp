@@ -340,8 +340,7 @@ TEST(ValueSemantics, RepeatedBackwardAddsTheGradientOncePerCall) {
 
 // --- errors name the op and the value ---------------------------------------------------------
 
-template <class F>
-void expect_error_naming(F&& f, std::initializer_list<const char*> words) {
+template <class F> void expect_error_naming(F&& f, std::initializer_list<const char*> words) {
   try {
     f();
     ADD_FAILURE() << "no exception";

@@ -47,9 +47,11 @@ const Entry& get(std::string_view name) { return table()[find(name)]; }
 
 MaxSlope max_slope(const Entry& e, double lo, double hi, double step) {
   MaxSlope best{-1.0, lo};
-  const auto n = static_cast<long>(std::floor((hi - lo) / step + 0.5));
-  for (long i = 0; i <= n; ++i) {
-    const double x = lo + static_cast<double>(i) * step;  // no accumulated rounding
+  // x = k * step for integer k, so x = 0 is exactly 0 (lo + i * step drifts, and an
+  // FMA can turn the point meant to be 0 into 2e-16).
+  const long first = std::lround(lo / step), last = std::lround(hi / step);
+  for (long k = first; k <= last; ++k) {
+    const double x = static_cast<double>(k) * step;
     const double d = std::abs(e.slope(x));
     if (d > best.slope) best = {d, x};
   }

@@ -59,8 +59,7 @@ class CsvWriter {
 
   // One row; exactly one field per header column (std::logic_error otherwise).
   // Strings are quoted when they need it; numbers go through format_number.
-  template <class... Fields>
-  void row(const Fields&... fields) {
+  template <class... Fields> void row(const Fields&... fields) {
     if (sizeof...(fields) != columns_)
       throw std::logic_error("CsvWriter: row of " + std::to_string(sizeof...(fields)) +
                              " fields for " + std::to_string(columns_) + " columns in " +
@@ -73,8 +72,7 @@ class CsvWriter {
   void commit() { file_.commit(); }
 
  private:
-  template <class T>
-  void put(const T& v) {
+  template <class T> void put(const T& v) {
     if constexpr (std::is_same_v<T, bool>) {
       file_.stream() << (v ? "1" : "0");
     } else if constexpr (std::is_integral_v<T>) {

@@ -239,7 +239,7 @@ struct Entry {
 };
 
 // The largest |slope| of an activation and where it occurs, found numerically on a
-// grid of step `step` over [lo, hi] (the first grid point wins a tie).
+// grid of the multiples of `step` in [lo, hi] (the first grid point wins a tie).
 struct MaxSlope {
   double slope;
   double at;

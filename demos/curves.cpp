@@ -1,0 +1,358 @@
+// slope-curves: training curves of MLPs with any activations on a generated data set or
+// a CSV file, over several seeds: mean and spread per activation, a summary table of the
+// final loss and accuracy, and the steps each activation needs to reach 90% train
+// accuracy. `--compare a.csv b.csv` overlays earlier runs' curves.csv instead.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+#include <slope/slope.hpp>
+
+#include "curves_lib.hpp"
+#include "support/cli.hpp"
+#include "support/output.hpp"
+#include "support/plot.hpp"
+#include "support/progress.hpp"
+#include "support/summary.hpp"
+
+namespace {
+
+namespace demo = slope::demo;
+namespace cv = slope::demo::curves;
+
+constexpr const char* kColours[] = {"#2166ac", "#d6604d", "#1b7837", "#762a83", "#e08214",
+                                    "#35978f", "#c51b7d", "#8c510a", "#4d4d4d", "#92c5de"};
+constexpr std::size_t kNumColours = sizeof(kColours) / sizeof(kColours[0]);
+
+// A curve of the band file: its label, colour, dash type, and the rows its train and
+// test points occupy (0-based after the header, for gnuplot's `every ::first::last`).
+struct Series {
+  std::string label;
+  std::string activation;
+  std::string colour;
+  int dash = 1;
+  std::size_t rows[2][2] = {{0, 0}, {0, 0}};  // [train|test][first|last]
+  bool has[2] = {false, false};
+};
+
+// One colour per activation, the same in every run (runs differ by dash type).
+std::string colour_of(const std::vector<Series>& series, const std::string& activation) {
+  std::vector<std::string> seen;
+  for (const Series& s : series) {
+    if (s.activation == activation) return s.colour;
+    if (std::find(seen.begin(), seen.end(), s.activation) == seen.end())
+      seen.push_back(s.activation);
+  }
+  return kColours[seen.size() % kNumColours];
+}
+
+// Writes bands as long-format CSV rows from row number `row` on (with a leading `run`
+// column when `run` is given) and adds one Series per (run, activation) to `series`.
+void write_bands(demo::CsvWriter& csv, const std::vector<cv::Band>& bands, const std::string* run,
+                 std::size_t& row, std::vector<Series>& series, int dash) {
+  for (const cv::Band& b : bands) {
+    const std::string label = run ? *run + ": " + b.activation : b.activation;
+    if (series.empty() || series.back().label != label) {
+      Series s;
+      s.label = label;
+      s.colour = colour_of(series, b.activation);
+      s.activation = b.activation;
+      s.dash = dash;
+      series.push_back(std::move(s));
+    }
+    Series& s = series.back();
+    const int k = b.split == "train" ? 0 : 1;
+    if (!s.has[k]) s.rows[k][0] = row, s.has[k] = true;
+    s.rows[k][1] = row;
+    if (run)
+      csv.row(*run, b.activation, b.split, b.step, b.loss.mean, b.loss.std, b.loss.min, b.loss.max,
+              b.accuracy.mean, b.accuracy.std, b.accuracy.min, b.accuracy.max);
+    else
+      csv.row(b.activation, b.split, b.step, b.loss.mean, b.loss.std, b.loss.min, b.loss.max,
+              b.accuracy.mean, b.accuracy.std, b.accuracy.min, b.accuracy.max);
+    ++row;
+  }
+}
+
+std::vector<std::string> band_header(bool with_run) {
+  std::vector<std::string> h{"activation",   "split",        "step",        "loss_mean",
+                             "loss_std",     "loss_min",     "loss_max",    "accuracy_mean",
+                             "accuracy_std", "accuracy_min", "accuracy_max"};
+  if (with_run) h.insert(h.begin(), "run");
+  return h;
+}
+
+// Four panels (loss and accuracy, train and test), a mean line per series and, with
+// `bands`, a min-max band over seeds behind it.
+std::string panels(const std::string& file, const std::vector<Series>& series, bool with_run,
+                   bool bands, const std::string& title) {
+  const int o = with_run ? 1 : 0;  // column offset
+  const int step = 3 + o, loss = 4 + o, loss_min = 6 + o, loss_max = 7 + o, acc = 8 + o,
+            acc_min = 10 + o, acc_max = 11 + o;
+  std::string s = fmt::format(
+      "  set multiplot layout 2,2 title \"{}\" noenhanced\n"
+      "  set grid lc rgb \"#dddddd\"\n"
+      "  set format y \"%g\"\n"
+      "  set xlabel \"step\"\n"
+      "  set key top right opaque box noenhanced\n",
+      title);
+  struct Panel {
+    const char* title;
+    int split, mean, lo, hi;
+    bool log;
+  };
+  const Panel ps[] = {{"train loss (cross-entropy)", 0, loss, loss_min, loss_max, true},
+                      {"test loss", 1, loss, loss_min, loss_max, true},
+                      {"train accuracy", 0, acc, acc_min, acc_max, false},
+                      {"test accuracy", 1, acc, acc_min, acc_max, false}};
+  for (std::size_t p = 0; p < 4; ++p) {
+    const Panel& panel = ps[p];
+    s += fmt::format("  set title \"{}\"\n", panel.title);
+    s += panel.log ? "  set logscale y\n  set yrange [*:*]\n"
+                   : "  unset logscale y\n  set yrange [0:1.02]\n";
+    if (p == 1) s += "  unset key\n";
+    std::vector<std::string> items;
+    for (const Series& c : series) {
+      if (!c.has[panel.split]) continue;
+      const std::string every =
+          fmt::format("every ::{}::{}", c.rows[panel.split][0], c.rows[panel.split][1]);
+      if (bands)
+        items.push_back(
+            fmt::format("\"{}\" skip 1 {} using {}:{}:{} with filledcurves fs "
+                        "transparent solid 0.15 noborder lc rgb \"{}\" notitle",
+                        file, every, step, panel.lo, panel.hi, c.colour));
+      items.push_back(
+          fmt::format("\"{}\" skip 1 {} using {}:{} with lines lw 2 dt {} lc rgb "
+                      "\"{}\" {}",
+                      file, every, step, panel.mean, c.dash, c.colour,
+                      p == 0 ? fmt::format("title \"{}\"", c.label) : "notitle"));
+    }
+    s += "  plot ";
+    for (std::size_t i = 0; i < items.size(); ++i)
+      s += items[i] + (i + 1 < items.size() ? ", \\\n       " : "\n");
+    if (items.empty()) s += "NaN notitle\n";
+  }
+  s += "  unset multiplot\n";
+  return s;
+}
+
+// "0.0068 ± 0.0002", "97.3% ± 1.3%": a mean over seeds and its sample std.
+std::string pm(const cv::Stats& s) { return fmt::format("{:.4f} ± {:.4f}", s.mean, s.std); }
+std::string pct(const cv::Stats& s) {
+  return fmt::format("{:.1f}% ± {:.1f}%", 100 * s.mean, 100 * s.std);
+}
+
+void print_table(const std::vector<cv::Final>& finals, int eval_every) {
+  fmt::print("\n{:<12} {:<18} {:<18} {:<16} {:<16} {}\n", "activation", "final train loss",
+             "final test loss", "train accuracy", "test accuracy", "steps to 90% train acc");
+  for (const cv::Final& f : finals) {
+    std::string reach = "never";
+    if (f.reached_90 > 0)
+      reach = fmt::format(
+          "{:.4g}{}", f.steps_to_90,
+          f.reached_90 < f.seeds
+              ? fmt::format(" (mean of the {} of {} seeds that got there)", f.reached_90, f.seeds)
+              : "");
+    fmt::print("{:<12} {:<18} {:<18} {:<16} {:<16} {}\n", f.activation, pm(f.train_loss),
+               pm(f.test_loss), pct(f.train_acc), pct(f.test_acc), reach);
+  }
+  fmt::print("(mean ± sample std over {} seed(s); accuracy is checked every {} step(s))\n",
+             finals.empty() ? 0 : finals[0].seeds, eval_every);
+}
+
+// The step between a run's recorded points (its --eval-every), from the records.
+int eval_spacing(const std::vector<cv::Record>& records) {
+  int spacing = 0;
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    const int d = records[i].step - records[i - 1].step;
+    if (d > 0 && (spacing == 0 || d < spacing)) spacing = d;
+  }
+  return std::max(spacing, 1);
+}
+
+int compare(const std::filesystem::path& dir, const std::vector<std::string>& files) {
+  std::vector<std::pair<std::string, std::vector<cv::Record>>> runs;
+  for (const std::string& f : files) runs.emplace_back(f, cv::read_curves(f));
+  demo::CsvWriter csv(dir / "compare.csv", band_header(true));
+  std::vector<Series> series;
+  std::size_t row = 0;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    write_bands(csv, cv::bands(runs[r].second), &runs[r].first, row, series,
+                static_cast<int>(r % 5) + 1);
+    fmt::print("\n{} ({} rows)", runs[r].first, runs[r].second.size());
+    print_table(cv::finals(runs[r].second), eval_spacing(runs[r].second));
+  }
+  csv.commit();
+  demo::gnuplot(dir, "compare",
+                panels("compare.csv", series, true, false,
+                       fmt::format("training curves of {} runs (mean over seeds)", runs.size())),
+                1100, 800);
+  fmt::print("\nwrote {}/: compare.csv, compare.svg|png (with compare.gnuplot)\n", dir.string());
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  cv::Config config;
+  demo::Cli cli("curves",
+                "Training curves of MLPs with any activations, mean and spread over seeds; "
+                "--compare overlays earlier runs' curves.csv",
+                config.seed);
+  cli.add_activations(config.activations);
+  CLI::App& app = cli.app();
+  std::string data_names;
+  for (const std::string& n : slope::data::names())
+    data_names += (data_names.empty() ? "" : ", ") + n;
+  app.add_option("--data", config.data,
+                 "Data set: " + data_names +
+                     ", or a CSV file of rows "
+                     "x1,...,xn,label")
+      ->capture_default_str();
+  app.add_option("--seeds", config.seeds, "Model seeds per activation: --seed, --seed + 1, ...")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--depth", config.depth, "Hidden layers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--width", config.width, "Units per hidden layer")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--optim", config.optim, "Optimizer")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"adam", "sgd"}));
+  double lr = 0, noise = 0;
+  CLI::Option* lr_opt =
+      app.add_option("--lr", lr, "Learning rate (default 0.01 for adam, 0.1 for sgd)")
+          ->check(CLI::PositiveNumber);
+  app.add_option("--steps", config.steps, "Full-batch training steps")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  app.add_option("--init", config.init,
+                 "Weight init: xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal, "
+                 "lecun_normal, pytorch, normal(STD)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](const std::string& name) -> std::string {
+            try {
+              slope::nn::Init::parse(name);
+              return {};
+            } catch (const std::invalid_argument& e) {
+              return e.what();
+            }
+          },
+          "INIT", "init"));
+  app.add_option("--samples", config.samples, "Points of a generated data set")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{4}, std::size_t{10000000}));
+  CLI::Option* noise_opt =
+      app.add_option("--noise", noise,
+                     "Noise of a generated data set (default: moons 0.1, spirals 0.2, others 0.05)")
+          ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--test-fraction", config.test_fraction, "Share of the data held out for testing")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99));
+  app.add_option("--eval-every", config.eval_every, "Record loss and accuracy every N steps")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  std::vector<std::string> compare_files;
+  app.add_option("--compare", compare_files,
+                 "Overlay these runs' curves.csv files into compare.svg|png; no training");
+  if (auto status = cli.parse(argc, argv)) return *status;
+  const std::filesystem::path& dir = cli.out();
+  if (!compare_files.empty()) return compare(dir, compare_files);
+  if (lr_opt->count() > 0) config.lr = lr;
+  if (noise_opt->count() > 0) config.noise = noise;
+  config.seed = cli.seed();
+  slope::set_num_threads(1);  // small matrices: one thread is faster, and reproducible
+
+  const cv::Split split = cv::load_data(config);
+  const double lr_used = config.lr.value_or(cv::default_lr(config.optim));
+  fmt::print(
+      "slope-curves: {} ({} train, {} test rows, {} features, {} classes), MLP {} x {} "
+      "hidden, {} init, {} lr {}, {} steps, seeds {}..{}\n",
+      config.data, split.train.n, split.test.n, split.train.dim, split.train.classes, config.depth,
+      config.width, config.init, config.optim, lr_used, config.steps, config.seed,
+      config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
+
+  std::vector<cv::Record> records;
+  {
+    const std::size_t per_run = static_cast<std::size_t>(config.steps);
+    demo::Progress progress(
+        "training", config.activations.size() * static_cast<std::size_t>(config.seeds) * per_run);
+    std::size_t done = 0;
+    for (const std::string& a : config.activations)
+      for (int k = 0; k < config.seeds; ++k) {
+        const std::uint64_t seed = config.seed + static_cast<std::uint64_t>(k);
+        std::vector<cv::Record> r = cv::train_run(config, split, a, seed, [&](int step) {
+          progress.update(done + static_cast<std::size_t>(step));
+        });
+        done += per_run;
+        const cv::Record& train = r[r.size() - 2];
+        const cv::Record& test = r.back();
+        progress.print(
+            fmt::format("  {:<10} seed {}: train loss {:.4f} accuracy {:.1f}%, test "
+                        "accuracy {:.1f}%",
+                        a, seed, train.loss, 100 * train.accuracy, 100 * test.accuracy));
+        records.insert(records.end(), r.begin(), r.end());
+      }
+  }
+
+  demo::CsvWriter csv(dir / "curves.csv",
+                      {"activation", "depth", "seed", "step", "split", "loss", "accuracy"});
+  for (const cv::Record& r : records)
+    csv.row(r.activation, r.depth, r.seed, r.step, r.split, r.loss, r.accuracy);
+  csv.commit();
+
+  const std::vector<cv::Band> bands = cv::bands(records);
+  {
+    demo::CsvWriter mean_csv(dir / "curves_mean.csv", band_header(false));
+    std::vector<Series> series;
+    std::size_t row = 0;
+    write_bands(mean_csv, bands, nullptr, row, series, 1);
+    mean_csv.commit();
+    demo::gnuplot(
+        dir, "curves",
+        panels("curves_mean.csv", series, false, true,
+               fmt::format("{}: MLP {} x {}, {}, {} seeds (line: mean, band: min to max)",
+                           config.data, config.depth, config.width, config.optim, config.seeds)),
+        1100, 800);
+  }
+
+  for (const std::string& a : config.activations) {
+    std::vector<double> loss;
+    for (const cv::Band& b : bands)
+      if (b.activation == a && b.split == "train") loss.push_back(b.loss.mean);
+    fmt::print("\n{}", demo::ascii_plot(loss,
+                                        fmt::format("{}: mean train loss, one column per {} steps",
+                                                    a, config.eval_every),
+                                        64, 6));
+  }
+
+  const std::vector<cv::Final> finals = cv::finals(records);
+  print_table(finals, config.eval_every);
+
+  demo::Summary summary;  // for out/REPORT.md
+  for (const cv::Final& f : finals) {
+    summary.set("final_train_acc." + f.activation, f.train_acc.mean);
+    summary.set("final_test_acc." + f.activation, f.test_acc.mean);
+    summary.set("final_test_acc_std." + f.activation, f.test_acc.std);
+    summary.set("final_train_loss." + f.activation, f.train_loss.mean);
+    summary.set("steps_to_90." + f.activation, f.steps_to_90);
+  }
+  summary.write(dir);
+  fmt::print(
+      "\nwrote {}/: curves.csv curves_mean.csv summary.csv, curves.svg|png (with "
+      "curves.gnuplot)\n",
+      dir.string());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return demo::run_main([&] { return run(argc, argv); });
+}

@@ -1,0 +1,295 @@
+#include "curves_lib.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include <fmt/core.h>
+
+#include "support/cli.hpp"
+
+namespace slope::demo::curves {
+
+bool is_csv_path(const std::string& data) {
+  std::error_code ec;
+  return data.ends_with(".csv") || std::filesystem::is_regular_file(data, ec);
+}
+
+double default_noise(const std::string& data) {
+  if (data == "moons") return 0.1;
+  if (data == "spirals") return 0.2;  // radians of the arm angle, as cs231n's spirals
+  return 0.05;                        // circles, xor (teacher ignores noise)
+}
+
+double default_lr(const std::string& optim) { return optim == "sgd" ? 0.1 : 0.01; }
+
+Split load_data(const Config& config) {
+  data::Dataset all;
+  if (is_csv_path(config.data)) {
+    try {
+      all = data::load_csv(config.data);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(fmt::format("--data: {}", e.what()));  // names file and line
+    }
+  } else {
+    try {
+      all = data::make(config.data, config.samples,
+                       config.noise.value_or(default_noise(config.data)), config.seed);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--data: {} (or a path to a CSV file)", e.what()));
+    }
+  }
+  auto [train, test] = data::train_test_split(all, config.test_fraction, config.seed);
+  if (train.n == 0 || test.n == 0)
+    throw UsageError(fmt::format(
+        "--test-fraction {} splits {} rows into {} train and {} test rows; both need at least one",
+        config.test_fraction, all.n, train.n, test.n));
+  return {std::move(train), std::move(test)};
+}
+
+namespace {
+
+// Share of rows whose largest logit is at the row's label.
+double accuracy(const Tensor::Matrix& logits, const std::vector<int>& labels) {
+  std::size_t right = 0;
+  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+    Eigen::Index best = 0;
+    logits.row(i).maxCoeff(&best);
+    right += best == labels[static_cast<std::size_t>(i)];
+  }
+  return static_cast<double>(right) / static_cast<double>(logits.rows());
+}
+
+// Where a non-finite loss came from: the first layer whose pre-activations z are not all
+// finite, or the loss itself.
+std::string non_finite_origin(const nn::MLP& model) {
+  for (std::size_t l = 0; l < model.z.size(); ++l)
+    if (!model.z[l].value().allFinite())
+      return fmt::format("the first non-finite pre-activation is in layer {} of {}", l + 1,
+                         model.z.size());
+  return "every layer's pre-activations are finite; the loss itself overflowed";
+}
+
+template <class Optimizer>
+std::vector<Record> train_loop(const Config& config, const Split& split, nn::MLP& model,
+                               Optimizer& opt, const std::string& activation, std::uint64_t seed,
+                               const std::function<void(int)>& on_step) {
+  const Tensor x_train = split.train.features(), x_test = split.test.features();
+  std::vector<Record> out;
+  auto record = [&](int step, const char* which, double loss, double acc) {
+    out.push_back({activation, config.depth, seed, step, which, loss, acc});
+  };
+  auto evaluate = [&](const Tensor& x, const std::vector<int>& y) {
+    const no_grad guard;
+    const Tensor logits = model.forward(x);
+    return std::pair{static_cast<double>(cross_entropy(logits, y).item()),
+                     accuracy(logits.value(), y)};
+  };
+  auto check = [&](double loss, int step) {
+    if (!std::isfinite(loss))
+      throw Diverged(fmt::format("{} seed {}: the loss is {} at step {}; {} (try a smaller --lr)",
+                                 activation, seed, std::isnan(loss) ? "NaN" : "infinite", step,
+                                 non_finite_origin(model)));
+  };
+  for (int step = 0; step <= config.steps; ++step) {
+    if (step == config.steps) {  // the trained model
+      const auto [train_loss, train_acc] = evaluate(x_train, split.train.y);
+      check(train_loss, step);
+      record(step, "train", train_loss, train_acc);
+      const auto [test_loss, test_acc] = evaluate(x_test, split.test.y);
+      record(step, "test", test_loss, test_acc);
+      break;
+    }
+    opt.zero_grad();
+    const Tensor logits = model.forward(x_train);
+    const Tensor loss = cross_entropy(logits, split.train.y);
+    check(loss.item(), step);
+    if (step % config.eval_every == 0) {
+      record(step, "train", loss.item(), accuracy(logits.value(), split.train.y));
+      const auto [test_loss, test_acc] = evaluate(x_test, split.test.y);
+      record(step, "test", test_loss, test_acc);
+    }
+    loss.backward();
+    opt.step();
+    if (on_step) on_step(step + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Record> train_run(const Config& config, const Split& split,
+                              const std::string& activation, std::uint64_t seed,
+                              const std::function<void(int)>& on_step) {
+  std::vector<std::int64_t> sizes{static_cast<std::int64_t>(split.train.dim)};
+  for (int l = 0; l < config.depth; ++l) sizes.push_back(config.width);
+  sizes.push_back(split.train.classes);
+  Rng rng(seed);
+  nn::MLP model(sizes, activation, nn::Init::parse(config.init), rng);
+  const double lr = config.lr.value_or(default_lr(config.optim));
+  if (config.optim == "sgd") {
+    optim::SGD<float> opt(model.parameters(), lr);
+    return train_loop(config, split, model, opt, activation, seed, on_step);
+  }
+  optim::Adam<float> opt(model.parameters(), lr);
+  return train_loop(config, split, model, opt, activation, seed, on_step);
+}
+
+Stats stats(const std::vector<double>& v) {
+  Stats s;
+  if (v.empty()) return {NAN, NAN, NAN, NAN};
+  double sum = 0;
+  s.min = s.max = v[0];
+  for (double x : v) sum += x, s.min = std::min(s.min, x), s.max = std::max(s.max, x);
+  s.mean = sum / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - s.mean) * (x - s.mean);
+  // Equal values have spread 0, not the rounding left in their mean.
+  s.std = v.size() > 1 && s.min < s.max ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
+  return s;
+}
+
+namespace {
+
+// Activations in the order they first appear.
+std::vector<std::string> activations_of(const std::vector<Record>& records) {
+  std::vector<std::string> names;
+  for (const Record& r : records)
+    if (std::find(names.begin(), names.end(), r.activation) == names.end())
+      names.push_back(r.activation);
+  return names;
+}
+
+}  // namespace
+
+std::vector<Band> bands(const std::vector<Record>& records) {
+  std::vector<Band> out;
+  for (const std::string& a : activations_of(records))
+    for (const char* split : {"train", "test"}) {
+      std::map<int, std::pair<std::vector<double>, std::vector<double>>> by_step;
+      for (const Record& r : records)
+        if (r.activation == a && r.split == split) {
+          by_step[r.step].first.push_back(r.loss);
+          by_step[r.step].second.push_back(r.accuracy);
+        }
+      for (const auto& [step, v] : by_step)
+        out.push_back({a, split, step, stats(v.first), stats(v.second)});
+    }
+  return out;
+}
+
+std::vector<Final> finals(const std::vector<Record>& records) {
+  std::vector<Final> out;
+  for (const std::string& a : activations_of(records)) {
+    // Per seed: its last record of each split, and its first step at >= 90% train accuracy.
+    std::map<std::uint64_t, std::map<std::string, const Record*>> last;
+    std::map<std::uint64_t, int> reached;
+    for (const Record& r : records) {
+      if (r.activation != a) continue;
+      const Record*& l = last[r.seed][r.split];
+      if (l == nullptr || r.step >= l->step) l = &r;
+      if (r.split == "train" && r.accuracy >= 0.9 &&
+          (!reached.contains(r.seed) || r.step < reached[r.seed]))
+        reached[r.seed] = r.step;
+    }
+    std::vector<double> train_loss, test_loss, train_acc, test_acc, steps;
+    for (const auto& [seed, by_split] : last) {
+      if (const auto t = by_split.find("train"); t != by_split.end())
+        train_loss.push_back(t->second->loss), train_acc.push_back(t->second->accuracy);
+      if (const auto t = by_split.find("test"); t != by_split.end())
+        test_loss.push_back(t->second->loss), test_acc.push_back(t->second->accuracy);
+    }
+    for (const auto& [seed, step] : reached) steps.push_back(step);
+    Final f;
+    f.activation = a;
+    f.train_loss = stats(train_loss), f.test_loss = stats(test_loss);
+    f.train_acc = stats(train_acc), f.test_acc = stats(test_acc);
+    f.seeds = static_cast<int>(last.size());
+    f.reached_90 = static_cast<int>(steps.size());
+    f.steps_to_90 = steps.empty() ? -1.0 : stats(steps).mean;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+namespace {
+
+// Splits one CSV line into fields, undoing RFC 4180 quoting.
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+        fields.back() += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        fields.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+}  // namespace
+
+std::vector<Record> read_curves(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(fmt::format("--compare: {}: cannot open for reading", path));
+  const std::string expected = "activation,depth,seed,step,split,loss,accuracy";
+  std::vector<Record> out;
+  std::string line;
+  int line_no = 0;
+  auto fail = [&](const std::string& what) {
+    throw UsageError(fmt::format("--compare: {}:{}: {}", path, line_no, what));
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1) {
+      if (line != expected) fail(fmt::format("expected the header '{}', got '{}'", expected, line));
+      continue;
+    }
+    if (line.empty()) continue;
+    const std::vector<std::string> f = split_fields(line);
+    if (f.size() != 7) fail(fmt::format("expected 7 fields, got {}", f.size()));
+    auto number = [&](std::size_t i, const char* name) {
+      char* end = nullptr;
+      const double v = std::strtod(f[i].c_str(), &end);
+      if (f[i].empty() || end != f[i].c_str() + f[i].size())
+        fail(fmt::format("{} must be a number, got '{}'", name, f[i]));
+      return v;
+    };
+    auto whole = [&](std::size_t i, const char* name) {
+      const double v = number(i, name);
+      if (!(v >= 0 && v == std::floor(v) && v < 1e9))
+        fail(fmt::format("{} must be a whole number >= 0, got '{}'", name, f[i]));
+      return v;
+    };
+    if (f[4] != "train" && f[4] != "test")
+      fail(fmt::format("split must be train or test, got '{}'", f[4]));
+    char* end = nullptr;
+    const std::uint64_t seed = std::strtoull(f[2].c_str(), &end, 10);
+    if (f[2].empty() || f[2][0] == '-' || end != f[2].c_str() + f[2].size())
+      fail(fmt::format("seed must be a whole number >= 0, got '{}'", f[2]));
+    out.push_back({f[0], static_cast<int>(whole(1, "depth")), seed,
+                   static_cast<int>(whole(3, "step")), f[4], number(5, "loss"),
+                   number(6, "accuracy")});
+  }
+  if (line_no == 0) fail("empty file, expected a curves.csv header");
+  if (out.empty()) fail("no data rows");
+  return out;
+}
+
+}  // namespace slope::demo::curves

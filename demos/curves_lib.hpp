@@ -1,0 +1,108 @@
+// What slope-curves computes, as plain functions, so the demo and its test
+// (tests/test_curves_demo.cpp) run the same code: training runs of MLPs with several
+// activations over several seeds, their curves (curves.csv's schema), the summary over
+// seeds, and reading earlier runs' curves.csv back for --compare. Nothing here prints.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <slope/slope.hpp>
+
+namespace slope::demo::curves {
+
+struct Config {
+  std::vector<std::string> activations{"relu", "sigmoid", "tanh", "gelu"};
+  std::string data = "spirals";  // a generator name, or a CSV file (see is_csv_path)
+  std::size_t samples = 300;
+  std::optional<double> noise;  // default: default_noise(data)
+  double test_fraction = 0.25;
+  std::uint64_t seed = 1;
+  int seeds = 3;  // model seeds seed, seed + 1, ..., seed + seeds - 1
+  int depth = 4;  // hidden layers
+  int width = 32;
+  std::string optim = "adam";  // adam or sgd
+  std::optional<double> lr;    // default: default_lr(optim)
+  int steps = 300;
+  std::string init = "xavier_uniform";  // any nn::Init::parse name
+  int eval_every = 10;
+};
+
+// --data names a CSV file when it ends in ".csv" or is an existing file.
+bool is_csv_path(const std::string& data);
+// Noise that keeps each generator's classes separable but not trivially so.
+double default_noise(const std::string& data);
+double default_lr(const std::string& optim);
+
+// The data of a run, split once (seed config.seed) and shared by every activation and
+// seed, so runs differ only in the activation and the model's initial weights. Throws
+// UsageError for an unknown generator, a malformed CSV (naming file and line) or a split
+// that leaves the train or test set empty.
+struct Split {
+  data::Dataset train, test;
+};
+Split load_data(const Config& config);
+
+// One observation of curves.csv: activation,depth,seed,step,split,loss,accuracy.
+struct Record {
+  std::string activation;
+  int depth;
+  std::uint64_t seed;
+  int step;
+  std::string split;  // "train" or "test"
+  double loss;
+  double accuracy;
+};
+
+// Thrown when the loss turns NaN or Inf; the message names the step and the first
+// layer whose pre-activations are not finite.
+class Diverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Full-batch training of MLP({dim, width x depth, classes}) with cross-entropy from
+// initial weights drawn with Rng(seed). Records train and test loss and accuracy at
+// step 0, every eval_every steps (train: the step's own forward pass, before its
+// update) and after the last step. `on_step(k)` is called after each update.
+std::vector<Record> train_run(const Config& config, const Split& split,
+                              const std::string& activation, std::uint64_t seed,
+                              const std::function<void(int)>& on_step = {});
+
+// Mean, sample standard deviation (0 for one value), min and max.
+struct Stats {
+  double mean = 0, std = 0, min = 0, max = 0;
+};
+Stats stats(const std::vector<double>& v);
+
+// One point of a curve over seeds: loss and accuracy of one activation and split at
+// one step. Points come sorted by (activation in first-seen order, split, step).
+struct Band {
+  std::string activation;
+  std::string split;
+  int step;
+  Stats loss, accuracy;
+};
+std::vector<Band> bands(const std::vector<Record>& records);
+
+// The summary table of one activation: final values over seeds and the steps to reach
+// 90% train accuracy (first evaluated step at or above 0.9) of the seeds that did.
+struct Final {
+  std::string activation;
+  Stats train_loss, test_loss, train_acc, test_acc;
+  int seeds = 0;
+  int reached_90 = 0;       // seeds that reached 90% train accuracy
+  double steps_to_90 = -1;  // their mean step, -1 if none did
+};
+std::vector<Final> finals(const std::vector<Record>& records);
+
+// Reads a curves.csv (header activation,depth,seed,step,split,loss,accuracy). Throws
+// UsageError naming the file and line of the first problem.
+std::vector<Record> read_curves(const std::string& path);
+
+}  // namespace slope::demo::curves

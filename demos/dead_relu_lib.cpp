@@ -1,0 +1,196 @@
+#include "dead_relu_lib.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace slope::demo::dead_relu {
+
+namespace {
+
+std::string lr_name(double lr) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "lr_%g", lr);
+  return buf;
+}
+
+[[noreturn]] void diverged(std::size_t step, const std::string& what) {
+  throw std::runtime_error("training diverged at step " + std::to_string(step) + ": " + what);
+}
+
+void check_forward(const nn::MLP& model, std::size_t step, double loss) {
+  if (std::isfinite(loss)) return;
+  for (std::size_t l = 0; l < model.depth(); ++l)
+    if (!model.h[l].value().allFinite())
+      diverged(step, "layer " + std::to_string(l + 1) + " activations are not finite");
+  diverged(step, "the loss is not finite (" + std::to_string(loss) + ")");
+}
+
+void check_gradients(const nn::MLP& model, std::size_t step) {
+  for (std::size_t l = 0; l < model.depth(); ++l)
+    if (!model.layers[l].weight.grad().allFinite() || !model.layers[l].bias.grad().allFinite())
+      diverged(step, "layer " + std::to_string(l + 1) + " gradient is not finite");
+}
+
+double accuracy(const Tensor::Matrix& logits, const std::vector<int>& labels) {
+  std::size_t right = 0;
+  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+    Eigen::Index best = 0;
+    logits.row(i).maxCoeff(&best);
+    right += best == labels[static_cast<std::size_t>(i)];
+  }
+  return logits.rows() ? static_cast<double>(right) / static_cast<double>(logits.rows()) : 0.0;
+}
+
+}  // namespace
+
+std::vector<Setting> settings(const std::vector<double>& lrs, double fixed_lr, double bias,
+                              const std::string& bad_init) {
+  std::vector<Setting> out;
+  for (double lr : lrs) out.push_back({lr_name(lr), "kaiming_normal", 0.0, lr});
+  out.push_back({"neg_bias", "kaiming_normal", bias, fixed_lr});
+  out.push_back({"bad_init", nn::Init::parse(bad_init).name(), 0.0, fixed_lr});
+  return out;
+}
+
+UnitTracker::Change UnitTracker::record(const std::vector<bool>& dead) {
+  Change c;
+  for (std::size_t j = 0; j < dead.size(); ++j) {
+    c.dead += dead[j];
+    if (!first_ && j < previous_.size()) {
+      c.deaths += dead[j] && !previous_[j];
+      c.revivals += !dead[j] && previous_[j];
+    }
+  }
+  previous_ = dead;
+  first_ = false;
+  return c;
+}
+
+double dead_rows_grad_abs_sum(const nn::Linear& layer, const std::vector<bool>& dead) {
+  const Tensor::Matrix& gw = layer.weight.grad();
+  const Tensor::Matrix& gb = layer.bias.grad();
+  double sum = 0;
+  for (std::size_t j = 0; j < dead.size(); ++j) {
+    if (!dead[j]) continue;
+    const auto row = static_cast<Eigen::Index>(j);
+    sum += static_cast<double>(gw.row(row).cwiseAbs().sum());
+    if (gb.size() > 0) sum += std::abs(static_cast<double>(gb(0, row)));
+  }
+  return sum;
+}
+
+Run train(const nn::MLP& model, const Tensor& x, const std::vector<int>& labels, double lr,
+          std::size_t steps, const std::function<void(std::size_t)>& on_step) {
+  optim::SGD<float> opt(model.parameters(), lr);  // plain: no momentum, no weight decay
+  const std::size_t hidden = model.depth() - 1;
+  std::vector<UnitTracker> trackers(hidden);
+  Run out;
+  for (std::size_t step = 0; step <= steps; ++step) {
+    const bool last = step == steps;  // measured, not taken
+    opt.zero_grad();
+    std::optional<no_grad> off;  // the last step needs no graph
+    if (last) off.emplace();
+    const Tensor logits = model.forward(x);
+    const Tensor loss = cross_entropy(logits, labels);
+    check_forward(model, step, static_cast<double>(loss.item()));
+    if (!last) {
+      loss.backward();
+      check_gradients(model, step);
+    }
+    for (std::size_t l = 0; l < hidden; ++l) {
+      const std::vector<bool> dead = probe::dead_units(model, l);
+      const UnitTracker::Change c = trackers[l].record(dead);
+      out.records.push_back(
+          {step, static_cast<int>(l + 1),
+           dead.empty() ? 0.0 : static_cast<double>(c.dead) / static_cast<double>(dead.size()),
+           c.deaths, c.revivals});
+      if (l == 0 && !last) {
+        out.layer1_dead_grad_abs_sum += dead_rows_grad_abs_sum(model.layers[0], dead);
+        out.layer1_dead_unit_steps += c.dead;
+      }
+    }
+    if (last) {
+      out.final_accuracy = accuracy(logits.value(), labels);
+      break;
+    }
+    opt.step();
+    if (on_step) on_step(step + 1);
+  }
+  return out;
+}
+
+Run run(const Config& config, const std::function<void(std::size_t)>& on_step) {
+  if (config.depth < 1 || config.width < 1)
+    throw std::invalid_argument("depth and width must be positive");
+  const data::Dataset d = data::make(config.data, config.samples, config.noise, config.seed);
+  std::vector<std::int64_t> sizes{static_cast<std::int64_t>(d.dim)};
+  for (int l = 0; l < config.depth; ++l) sizes.push_back(config.width);
+  sizes.push_back(d.classes);
+  Rng rng(config.seed + 1);
+  const nn::Init init = nn::Init::parse(config.setting.init).with_bias(config.setting.bias);
+  const nn::MLP model(sizes, config.activation, init, rng);
+  return train(model, d.features<float>(), d.y, config.setting.lr, config.steps, on_step);
+}
+
+// --- born dead ----------------------------------------------------------------------
+
+double born_dead_upper_bound(int width, int depth) {
+  return 1.0 - std::pow(1.0 - std::pow(2.0, -width), depth);
+}
+
+bool born_dead(int width, int depth, Rng& rng) {
+  // 9 points evenly over [-1, 1] (0 included, where every unit is 0 anyway).
+  constexpr int kPoints = 9;
+  const auto n = static_cast<std::size_t>(width);
+  std::vector<double> h(n * kPoints), next(n * kPoints), w(n * n);
+  // Layer 1 (fan_in 1): h[j][p] = relu(w_j x_p), He std sqrt(2 / 1).
+  for (std::size_t j = 0; j < n; ++j) {
+    const double wj = rng.normal(0.0, std::sqrt(2.0));
+    for (int p = 0; p < kPoints; ++p) {
+      const double x = -1.0 + 2.0 * p / (kPoints - 1);
+      h[j * kPoints + static_cast<std::size_t>(p)] = std::max(0.0, wj * x);
+    }
+  }
+  auto all_zero = [&](const std::vector<double>& v) {
+    for (double e : v)
+      if (e != 0.0) return false;
+    return true;
+  };
+  if (all_zero(h)) return true;
+  const double std = std::sqrt(2.0 / width);
+  for (int layer = 2; layer <= depth; ++layer) {
+    for (double& e : w) e = rng.normal(0.0, std);
+    for (std::size_t i = 0; i < n; ++i)
+      for (int p = 0; p < kPoints; ++p) {
+        double z = 0;
+        for (std::size_t j = 0; j < n; ++j)
+          z += w[i * n + j] * h[j * kPoints + static_cast<std::size_t>(p)];
+        next[i * kPoints + static_cast<std::size_t>(p)] = std::max(0.0, z);
+      }
+    h.swap(next);
+    // Zero stays zero through the later layers: the network is constant from here.
+    if (all_zero(h)) return true;
+  }
+  return false;
+}
+
+BornDeadEstimate estimate_born_dead(int width, int depth, std::size_t trials, std::uint64_t seed) {
+  if (width < 1 || depth < 1 || trials < 1)
+    throw std::invalid_argument("born dead: width, depth and trials must be positive");
+  Rng rng(seed * 1000003u + static_cast<std::uint64_t>(width) * 1009u +
+          static_cast<std::uint64_t>(depth));
+  std::size_t dead = 0;
+  for (std::size_t t = 0; t < trials; ++t) dead += born_dead(width, depth, rng);
+  BornDeadEstimate e;
+  e.width = width, e.depth = depth, e.trials = trials;
+  e.probability = static_cast<double>(dead) / static_cast<double>(trials);
+  e.stderr_ = std::sqrt(e.probability * (1 - e.probability) / static_cast<double>(trials));
+  e.upper_bound = born_dead_upper_bound(width, depth);
+  return e;
+}
+
+}  // namespace slope::demo::dead_relu

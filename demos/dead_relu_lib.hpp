@@ -1,0 +1,109 @@
+// slope-dead-relu's computation as plain functions, so the executable and
+// tests/test_dead_relu_demo.cpp run the same code: dead-unit tracking through training,
+// and the Monte Carlo estimate of the probability that a ReLU network is born dead.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <slope/slope.hpp>
+
+namespace slope::demo::dead_relu {
+
+inline constexpr std::uint64_t kDefaultSeed = 7;
+
+// One training setting of the sweep; every activation runs under each.
+struct Setting {
+  std::string name;  // lr_0.5, neg_bias, bad_init, ...
+  std::string init;  // an nn::Init name
+  double bias = 0;   // every bias starts here
+  double lr = 0.1;   // plain SGD: no momentum, no weight decay
+};
+
+// The default sweep: lr_<lr> for each of `lrs` (He init, bias 0), neg_bias (He init,
+// every bias `bias`, lr `fixed_lr`) and bad_init (`bad_init` weights, lr `fixed_lr`).
+std::vector<Setting> settings(const std::vector<double>& lrs, double fixed_lr, double bias,
+                              const std::string& bad_init);
+
+struct Config {
+  std::string activation = "relu";
+  Setting setting{"lr_0.1", "kaiming_normal", 0.0, 0.1};
+  int depth = 3;  // hidden layers
+  int width = 32;
+  std::string data = "spirals";
+  std::size_t samples = 300;
+  double noise = 0.2;
+  std::size_t steps = 300;
+  std::uint64_t seed = kDefaultSeed;
+};
+
+// Deaths and revivals of a layer's units between consecutive records.
+class UnitTracker {
+ public:
+  struct Change {
+    std::size_t dead = 0;      // units dead now
+    std::size_t deaths = 0;    // alive at the previous record, dead now
+    std::size_t revivals = 0;  // dead at the previous record, alive now
+  };
+  // `dead[j]`: unit j is dead now. The first record has no deaths or revivals.
+  Change record(const std::vector<bool>& dead);
+
+ private:
+  std::vector<bool> previous_;
+  bool first_ = true;
+};
+
+// Sum of |dL/dW| and |dL/db| over the rows of the units marked dead, from the layer's
+// current gradients.
+double dead_rows_grad_abs_sum(const nn::Linear& layer, const std::vector<bool>& dead);
+
+struct LayerRecord {
+  std::size_t step = 0;
+  int layer = 0;  // 1 = nearest the input
+  double dead_frac = 0;
+  std::size_t deaths = 0, revivals = 0;
+};
+
+struct Run {
+  std::vector<LayerRecord> records;  // every step 0..steps, every hidden layer
+  // Sum of |grad| over layer 1's dead units' rows, at every step they were dead.
+  double layer1_dead_grad_abs_sum = 0;
+  std::size_t layer1_dead_unit_steps = 0;  // how many (unit, step) pairs that sum covers
+  double final_accuracy = 0;               // training accuracy at the last step
+};
+
+// Full-batch plain SGD on cross-entropy. At each step the forward pass over the whole
+// training set decides which units are dead (slope exactly 0 for every example; the
+// same pass's backward gives their gradients), then the step is taken. A non-finite
+// loss, activation or gradient throws std::runtime_error naming the step and layer.
+Run run(const Config& config, const std::function<void(std::size_t)>& on_step = {});
+
+// The same on a given model and data (for hand-built models in the tests).
+Run train(const nn::MLP& model, const Tensor& x, const std::vector<int>& labels, double lr,
+          std::size_t steps, const std::function<void(std::size_t)>& on_step = {});
+
+// --- born dead (Lu, Shin, Su, Karniadakis 2019) -------------------------------------
+
+// 1 - (1 - 2^-N)^H: the probability that some layer is all zero for one input point.
+double born_dead_upper_bound(int width, int depth);
+
+// One network of `depth` hidden ReLU layers of `width` units, input dimension 1, no
+// biases, He-normal weights: true when it is a constant function on [-1, 1], that is
+// its last hidden layer is zero at every point of an evenly spaced grid over [-1, 1]
+// (both signs matter; without biases the network is positively homogeneous, so the
+// grid's points of one sign agree).
+bool born_dead(int width, int depth, Rng& rng);
+
+struct BornDeadEstimate {
+  int width = 0, depth = 0;
+  std::size_t trials = 0;
+  double probability = 0, stderr_ = 0, upper_bound = 0;
+};
+// The share of `trials` networks born dead, with its binomial standard error. The
+// random stream depends on (seed, width, depth) only.
+BornDeadEstimate estimate_born_dead(int width, int depth, std::size_t trials, std::uint64_t seed);
+
+}  // namespace slope::demo::dead_relu
