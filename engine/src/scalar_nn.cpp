@@ -17,8 +17,9 @@ Value Neuron::operator()(const std::vector<Value>& x) const {
   if (x.size() != w.size())
     throw std::invalid_argument("slope::scalar::Neuron: expected " + std::to_string(w.size()) +
                                 " inputs, got " + std::to_string(x.size()));
-  Value sum = b;
-  for (std::size_t i = 0; i < w.size(); ++i) sum = sum + w[i] * x[i];
+  // act(b + w[0] x[0] + w[1] x[1] + ...), node for node as micrograd's
+  // sum((wi*xi for wi, xi in zip(self.w, x)), self.b).
+  const Value sum = detail::affine(b, w, x);
   if (!nonlin_) return sum;
   return detail::apply_activation(sum, act_);
 }

@@ -13,6 +13,7 @@ namespace slope {
 using detail::Edge;
 using detail::kNone;
 using detail::Op;
+using detail::Slot;
 using detail::Tape;
 
 namespace {
@@ -117,6 +118,27 @@ Value Value::gelu() const { return activation<act::Gelu>(*this); }
 
 Value detail::apply_activation(const Value& x, std::size_t id) {
   return act::visit(id, [&](auto a) { return activation<decltype(a)>(x); });
+}
+
+Value detail::affine(const Value& b, const std::vector<Value>& w, const std::vector<Value>& x) {
+  Tape& t = b.tape();
+  for (std::size_t i = 0; i < w.size(); ++i) {  // check first: no half-built graph on error
+    same_tape(b, w[i]);
+    same_tape(b, x[i]);
+  }
+  if (w.empty()) return b;
+  double sum = b.data();
+  std::uint32_t sum_id = b.id();
+  Slot last{};
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const double wi = w[i].data(), xi = x[i].data(), p = wi * xi;
+    const std::uint32_t prod = t.push(p, Edge{xi, wi, w[i].id(), x[i].id()}, Op::Mul, 0, 0).id;
+    sum += p;
+    const bool final = i + 1 == w.size();
+    last = t.push(sum, Edge{1.0, 1.0, sum_id, prod}, Op::Add, 0, final ? 1 : 0);
+    sum_id = last.id;
+  }
+  return {&t, last};
 }
 
 Value apply(const Value& x, std::string_view name) {

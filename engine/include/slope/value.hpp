@@ -144,6 +144,9 @@ Value apply(const Value& x, std::string_view activation);
 namespace detail {
 // apply() for an activation id from act::find, so hot loops skip the name lookup.
 Value apply_activation(const Value& x, std::size_t id);
+// b + w[0] * x[0] + w[1] * x[1] + ...: the same 2n nodes micrograd's Neuron builds,
+// pushed without creating and dropping a handle for each partial sum.
+Value affine(const Value& b, const std::vector<Value>& w, const std::vector<Value>& x);
 }  // namespace detail
 
 inline Value relu(const Value& x) { return x.relu(); }

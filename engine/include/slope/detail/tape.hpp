@@ -66,14 +66,15 @@ class Tape {
     return reinterpret_cast<Chunk*>(s.scalar - (s.id & kMask))->meta[s.id & kMask];
   }
 
-  // Appends a node holding one handle reference.
-  Slot push(double data, const Edge& e, Op op, std::uint8_t act = 0) {
+  // Appends a node holding `refs` handle references (1: the Value that will own it;
+  // 0: an inner node of a fused op, kept alive by the node above it).
+  Slot push(double data, const Edge& e, Op op, std::uint8_t act = 0, std::uint32_t refs = 1) {
     if (size_ == capacity_) grow();
     Chunk& c = *chunks_[size_ >> kChunkBits];
     const std::uint32_t o = size_ & kMask;
     c.scalar[o] = Scalar{data, 0.0};
     c.edge[o] = e;
-    c.meta[o] = Meta{1, op, act};
+    c.meta[o] = Meta{refs, op, act};
     return {&c.scalar[o], size_++};
   }
 
