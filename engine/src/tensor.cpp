@@ -86,8 +86,10 @@ std::pair<Index, Index> broadcast_shape(const char* op, const BasicTensor<T>& a,
   };
   return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
 }
+// m stretched to (rows, cols) along its dimensions of size 1.
 template <class T> Matrix<T> expand(const Matrix<T>& m, Index rows, Index cols) {
-  return m.replicate(rows / m.rows(), cols / m.cols());
+  if (m.rows() == rows && m.cols() == cols) return m;
+  return m.replicate(m.rows() == rows ? 1 : rows, m.cols() == cols ? 1 : cols);
 }
 // The gradient of a broadcast input: summed over the dimensions it was stretched along.
 template <class T> Matrix<T> reduce_to(const Matrix<T>& g, Index rows, Index cols) {
