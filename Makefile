@@ -15,6 +15,10 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
+	  if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
+	    echo "make deps: not root and no sudo; install as root: apt-get install$$missing" >&2; \
+	    exit 1; \
+	  fi; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
@@ -40,6 +44,8 @@ test-asan: deps
 
 bench: build
 	build/release/bench/bench_scalar
+	build/release/bench/bench_tensor
+	bench/compare.sh build/release
 
 format:
 	clang-format-14 -i $$(git ls-files '*.hpp' '*.cpp')

@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <slope/slope.hpp>
@@ -84,6 +85,31 @@ void BM_WideSum(benchmark::State& state) {
 }
 BENCHMARK(BM_WideSum)->Arg(1 << 16)->Unit(benchmark::kMicrosecond);
 
+// Every registered activation through the catalogue: slope::apply on 65,536 leaves,
+// forward and backward (registered in main, one per activation).
+void BM_ScalarActivation(benchmark::State& state, const std::string& name) {
+  std::vector<Value> x;
+  for (int i = 0; i < 1 << 16; ++i) x.emplace_back(-4.0 + 8.0 * i / (1 << 16));
+  for (auto _ : state) {
+    Value s = 0.0;
+    for (const Value& xi : x) s = s + slope::apply(xi, name);
+    s.backward();
+    benchmark::DoNotOptimize(x[0].grad());
+  }
+  state.counters["nodes/s"] = benchmark::Counter(
+      2.0 * static_cast<double>(x.size()) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (const std::string& name : slope::activations())
+    benchmark::RegisterBenchmark(("BM_ScalarActivation/" + name).c_str(), BM_ScalarActivation, name)
+        ->Unit(benchmark::kMicrosecond);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

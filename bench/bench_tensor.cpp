@@ -134,6 +134,21 @@ void BM_MemoryFlat(benchmark::State& state) {
 }
 BENCHMARK(BM_MemoryFlat)->Iterations(1)->Unit(benchmark::kMillisecond);
 
+// Every registered activation through the catalogue: forward and backward of
+// slope::apply on a 256 x 256 float tensor (registered in main, one per activation).
+void BM_Activation(benchmark::State& state, const std::string& name) {
+  slope::set_num_threads(1);
+  slope::Rng rng(1);
+  const slope::Tensor x(random_matrix<float>(256, 256, rng), true);
+  const Matrix<float> seed = Matrix<float>::Ones(256, 256);
+  for (auto _ : state) {
+    auto y = slope::apply(x, name);
+    y.backward(seed);
+    benchmark::DoNotOptimize(x.grad().data());
+  }
+  state.SetItemsProcessed(state.iterations() * 256 * 256);
+}
+
 void Args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"config", "threads"});
   for (int config = 0; config < 3; ++config)
@@ -161,8 +176,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::ReportRuns(runs);
     // One number per benchmark: the run itself, or the median of its repetitions.
     for (const Run& r : runs)
-      if (!r.error_occurred && (r.run_type == Run::RT_Aggregate ? r.aggregate_name == "median"
-                                                                : r.repetitions <= 1))
+      if (!r.error_occurred &&
+          (r.run_type == Run::RT_Aggregate ? r.aggregate_name == "median" : r.repetitions <= 1))
         ms_[r.run_name.str()] = r.GetAdjustedRealTime() / 1e3;
   }
   void Finalize() override {
@@ -201,6 +216,9 @@ int main(int argc, char** argv) {
   // fault per page per product. The same setting holds for both sides of every ratio.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  for (const std::string& name : slope::activations())
+    benchmark::RegisterBenchmark(("BM_Activation/" + name).c_str(), BM_Activation, name)
+        ->Unit(benchmark::kMicrosecond);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RatioReporter reporter;

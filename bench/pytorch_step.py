@@ -20,7 +20,15 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--activation", default="relu", choices=["relu", "sigmoid"])
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds per config")
+    parser.add_argument("--slope-json", help="bench_tensor's --benchmark_out JSON, for ratios")
     args = parser.parse_args()
+    slope_ms = {}
+    if args.slope_json:
+        import json
+        with open(args.slope_json) as f:
+            for b in json.load(f)["benchmarks"]:
+                if b.get("run_type") == "iteration" or b.get("aggregate_name") == "median":
+                    slope_ms[b["run_name"]] = b["real_time"] / 1e3  # microseconds -> ms
     try:
         import torch
     except ImportError:
@@ -55,7 +63,13 @@ def main():
             step()
             n += 1
         ms = (time.perf_counter() - start) / n * 1e3
-        print(f"pytorch {args.activation} {batch}x{width}x{depth} t{args.threads}: {ms:.3f} ms/step")
+        line = f"pytorch {args.activation} {batch}x{width}x{depth} t{args.threads}: {ms:.3f} ms/step"
+        act = "Relu" if args.activation == "relu" else "Sigmoid"
+        name = (f"BM_Slope<float, {act}>/config:{CONFIGS.index((batch, width, depth))}"
+                f"/threads:{args.threads}/process_time/real_time")
+        if name in slope_ms:
+            line += f", slope {slope_ms[name]:.3f} ms, slope/pytorch {slope_ms[name] / ms:.3f}"
+        print(line)
     return 0
 
 

@@ -70,12 +70,11 @@ int run(int argc, char** argv) {
   // 1. ReLU is a hinge.
   add("## ReLU is a hinge");
   add(fmt::format(
-      "A neuron relu({} x + {}) folds at x = {}: the explorer found the kink between grid "
-      "points at x = {} (formula -b/w = {}), with slope {} to its left and {} to its right.",
+      "A neuron relu({} x + {}) folds at x = -b/w = {}; the explorer, sampling its slope, "
+      "found the kink at x = {}, with slope {} to its left and {} to its right.",
       num(n("activations", "kink_weight")), num(n("activations", "kink_bias")),
-      num(n("activations", "kink_x_measured")), num(n("activations", "kink_x_measured")),
-      num(n("activations", "kink_x_formula")), num(n("activations", "kink_slope_left")),
-      num(n("activations", "kink_slope_right"))));
+      num(n("activations", "kink_x_formula")), num(n("activations", "kink_x_measured")),
+      num(n("activations", "kink_slope_left")), num(n("activations", "kink_slope_right"))));
   add("");
   add("![relu hinge](" + at + "activations/hinge.svg)  `slope-activations --weight 2 --bias 1`");
   add("");

@@ -179,7 +179,8 @@ TEST(ActivationsDemo, SameSeedGivesByteIdenticalCsvAndTheReportsKeys) {
   const std::string csv = read(a / "activations.csv");
   EXPECT_TRUE(csv.starts_with("activation,x,value,slope\nidentity,-6,-6,1\n"));
   EXPECT_NE(csv.find("\nsigmoid,0,0.5,0.25\n"), std::string::npos);
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 1201 * 10);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'),
+            1 + 1201 * static_cast<long>(slope::act::count));
   EXPECT_TRUE(
       read(a / "vanishing_bound.csv").starts_with("layers,bound,measured_product\n1,0.25,0.25\n"));
 

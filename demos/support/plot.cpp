@@ -34,12 +34,14 @@ std::string temp_stem(std::string_view stem) {
   return fmt::format(".{}.tmp-{}", stem, static_cast<long>(::getpid()));
 }
 
-// Moves a tool's temporary output into place, so a plot is never half-written.
-bool move_into_place(const std::filesystem::path& from, const std::filesystem::path& to) {
+// Moves a tool's temporary output into place when the tool succeeded, and removes it
+// otherwise, so a plot is never half-written.
+bool move_into_place(bool tool_ok, const std::filesystem::path& from,
+                     const std::filesystem::path& to) {
   std::error_code ec;
-  std::filesystem::rename(from, to, ec);
-  if (ec) std::filesystem::remove(from, ec);
-  return !ec;
+  if (tool_ok) std::filesystem::rename(from, to, ec);
+  if (!tool_ok || ec) std::filesystem::remove(from, ec);
+  return tool_ok && !ec;
 }
 
 }  // namespace
@@ -66,7 +68,7 @@ int run_program(const std::vector<std::string>& argv, const std::filesystem::pat
   std::fflush(stderr);
   const pid_t pid = ::fork();
   if (pid < 0) return -1;
-  if (pid == 0) {  // child: only async-signal-safe calls from here on
+  if (pid == 0) {  // child: change directory and exec, nothing else
     if (::chdir(dir.c_str()) != 0) ::_exit(127);
     ::execvp(args[0], args.data());
     ::_exit(127);
@@ -103,7 +105,7 @@ bool gnuplot(const std::filesystem::path& dir, std::string_view stem, std::strin
       {"gnuplot", "-e", fmt::format("out='{}'", tmp), fmt::format("{}.gnuplot", stem)}, dir);
   bool ok = status == 0;
   for (const char* ext : {"svg", "png"})
-    ok = move_into_place(dir / fmt::format("{}.{}", tmp, ext),
+    ok = move_into_place(status == 0, dir / fmt::format("{}.{}", tmp, ext),
                          dir / fmt::format("{}.{}", stem, ext)) &&
          ok;
   if (!ok) warn(fmt::format("gnuplot failed on {}", (dir / stem).string() + ".gnuplot"));
@@ -114,7 +116,7 @@ bool render_dot(const std::filesystem::path& dir, std::string_view stem) {
   if (!have("dot", "SVG of the graph (graphviz); the .dot file is written")) return false;
   const std::string tmp = temp_stem(stem) + ".svg";
   const int status = run_program({"dot", "-Tsvg", fmt::format("{}.dot", stem), "-o", tmp}, dir);
-  const bool ok = move_into_place(dir / tmp, dir / fmt::format("{}.svg", stem)) && status == 0;
+  const bool ok = move_into_place(status == 0, dir / tmp, dir / fmt::format("{}.svg", stem));
   if (!ok) warn(fmt::format("dot failed on {}", (dir / stem).string() + ".dot"));
   return ok;
 }

@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +50,16 @@ std::string op_label(const Meta& m, const Edge& e) {
   return "?";
 }
 
+// A user's name inside a DOT record label: the record syntax characters escaped.
+std::string record_text(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("{}|<>\"\\").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 void write_dot(std::ostream& out, const Value& root,
@@ -78,7 +89,7 @@ void write_dot(std::ostream& out, const Value& root,
     const Edge& e = t.edge(i);
     const Meta& m = t.meta(i);
     const auto it = label.find(i);
-    const std::string name = it == label.end() ? "" : it->second + " | ";
+    const std::string name = it == label.end() ? "" : record_text(it->second) + " | ";
     out << "  v" << i << " [shape=record, label=\"{ " << name << "data " << fmt4(n.data)
         << " | grad " << fmt4(n.grad) << " }\"];\n";
     if (m.op == Op::Leaf) continue;

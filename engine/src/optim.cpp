@@ -38,13 +38,12 @@ template <class T> void SGD<T>::step() {
       p -= lr_t * (g + wd * p);
       continue;
     }
-    if (!started_)
+    if (d.size() == 0)
       d = g + wd * p;  // the first step's buffer is the (decayed) gradient itself
     else
       d = mu * d + g + wd * p;
     p -= lr_t * d;
   }
-  started_ = true;
 }
 
 template <class T>

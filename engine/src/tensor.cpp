@@ -451,9 +451,12 @@ BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
   const Matrix<T>& x = logits.value();
   const Matrix<T>& y = target.value();
   const T n = static_cast<T>(std::max<Index>(1, x.size()));
-  // max(x, 0) - x y + log(1 + exp(-|x|)): the stable form PyTorch uses.
+  // -[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = softplus(x) - x y, with the
+  // catalogue's overflow-free softplus (the form PyTorch uses).
   const T loss =
-      (x.array().max(T(0)) - x.array() * y.array() + (-x.array().abs()).exp().log1p()).sum() / n;
+      (x.unaryExpr([](T v) { return act::Softplus::value(v); }).array() - x.array() * y.array())
+          .sum() /
+      n;
   return make<T>("binary_cross_entropy_with_logits", Matrix<T>::Constant(1, 1, loss),
                  {&logits, &target}, [n](TensorNode<T>& self) {
                    const Matrix<T>& xx = self.parents[0]->value;

@@ -19,8 +19,9 @@ using detail::Tape;
 namespace {
 
 // Owns the calling thread's tape. When the thread exits while handles are still
-// alive (a Value in static storage, or one handed to another thread), the tape
-// lives on until the last handle is released.
+// alive (a Value in static storage, or one returned from a joined thread), the tape
+// lives on until the last handle is released. Handles are not synchronised: a graph
+// is used by one thread at a time.
 struct TapeOwner {
   Tape* tape = new Tape;
   TapeOwner() = default;
@@ -46,6 +47,8 @@ Value unary(const Value& x, Op op, double data, double da, double param = 0.0,
 
 // d/dx x^p = p x^(p-1); written so that x^0 has slope 0 at x = 0 (not 0 * inf).
 double pow_slope(double x, double p) { return p == 0.0 ? 0.0 : p * std::pow(x, p - 1.0); }
+
+static_assert(act::count <= 255, "Meta::act stores an activation id in a byte");
 
 template <class A> Value activation(const Value& x) {
   const double v = x.data();
@@ -162,6 +165,9 @@ void Value::backward() const {
     const Edge& e = t.edge(i);
     if (e.a == kNone) continue;
     const double g = t.scalar(i).grad;
+    // Nothing to send (an unused node, or one of another graph on this tape): skip it,
+    // so an infinite partial that receives no gradient never makes 0 * inf = NaN.
+    if (g == 0.0) continue;
     t.scalar(e.a).grad += e.da * g;
     if (e.b != kNone) t.scalar(e.b).grad += e.db * g;
   }

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -213,17 +214,17 @@ template <class F> constexpr void for_each(F&& f) {
 }
 
 // Calls f(Activation{}) for the activation at position `id` of the catalogue and
-// returns what f returns. `id` must be < count (ids come from `find`).
+// returns what f returns, through a table of one function per activation (nothing is
+// default-constructed). Throws std::out_of_range for an id >= count (ids come from find).
 template <class F> decltype(auto) visit(std::size_t id, F&& f) {
-  return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
-    using R = decltype(f(std::tuple_element_t<0, Catalogue>{}));
-    if constexpr (std::is_void_v<R>) {
-      ((id == I ? (f(std::tuple_element_t<I, Catalogue>{}), true) : false) || ...);
-    } else {
-      R r{};
-      ((id == I ? (r = f(std::tuple_element_t<I, Catalogue>{}), true) : false) || ...);
-      return r;
-    }
+  using R = decltype(f(std::tuple_element_t<0, Catalogue>{}));
+  if (id >= count)
+    throw std::out_of_range("slope::act::visit: no activation with id " + std::to_string(id));
+  return [&]<std::size_t... I>(std::index_sequence<I...>)->R {
+    using Call = R (*)(F&);
+    static constexpr Call table[] = {
+        [](F& g) -> R { return g(std::tuple_element_t<I, Catalogue>{}); }...};
+    return table[id](f);
   }
   (std::make_index_sequence<count>{});
 }

@@ -16,11 +16,6 @@
 
 namespace slope {
 
-// The calling thread's default random source, used where no Rng is given (as
-// torch.manual_seed's generator); each thread has its own.
-Rng& default_rng();
-void manual_seed(std::uint64_t seed);
-
 namespace nn {
 
 // A weight initialisation (Glorot & Bengio 2010; He et al. 2015; LeCun 1998), plus

@@ -26,8 +26,7 @@ template <class T> class SGD {
 
  private:
   std::vector<BasicTensor<T>> params_;
-  std::vector<typename BasicTensor<T>::Matrix> buf_;  // momentum buffers
-  bool started_ = false;
+  std::vector<typename BasicTensor<T>::Matrix> buf_;  // momentum buffers, 0 x 0 until used
 };
 
 struct Betas {

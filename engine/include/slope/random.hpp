@@ -36,4 +36,9 @@ class Rng {
   std::uint64_t state_;
 };
 
+// The calling thread's default random source, used where no Rng is given (as
+// torch.manual_seed's generator); each thread has its own, seeded 0.
+Rng& default_rng();
+void manual_seed(std::uint64_t seed);
+
 }  // namespace slope

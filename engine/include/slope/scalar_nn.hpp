@@ -26,6 +26,9 @@ class Module {
 class Neuron : public Module {
  public:
   Neuron(std::size_t nin, Rng& rng, std::string_view activation = "relu", bool nonlin = true);
+  // micrograd's Neuron(nin, nonlin=True): relu, weights from the thread's default_rng().
+  explicit Neuron(std::size_t nin, bool nonlin = true)
+      : Neuron(nin, default_rng(), "relu", nonlin) {}
   Value operator()(const std::vector<Value>& x) const;
   std::vector<Value> parameters() const override;
 
@@ -41,6 +44,9 @@ class Layer : public Module {
  public:
   Layer(std::size_t nin, std::size_t nout, Rng& rng, std::string_view activation = "relu",
         bool nonlin = true);
+  // micrograd's Layer(nin, nout, nonlin=True), from the thread's default_rng().
+  Layer(std::size_t nin, std::size_t nout, bool nonlin = true)
+      : Layer(nin, nout, default_rng(), "relu", nonlin) {}
   std::vector<Value> operator()(const std::vector<Value>& x) const;
   std::vector<Value> parameters() const override;
 
