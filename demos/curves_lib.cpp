@@ -53,17 +53,6 @@ Split load_data(const Config& config) {
 
 namespace {
 
-// Share of rows whose largest logit is at the row's label.
-double accuracy(const Tensor::Matrix& logits, const std::vector<int>& labels) {
-  std::size_t right = 0;
-  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
-    Eigen::Index best = 0;
-    logits.row(i).maxCoeff(&best);
-    right += best == labels[static_cast<std::size_t>(i)];
-  }
-  return static_cast<double>(right) / static_cast<double>(logits.rows());
-}
-
 // Where a non-finite loss came from: the first layer whose pre-activations z are not all
 // finite, or the loss itself.
 std::string non_finite_origin(const nn::MLP& model) {
@@ -87,7 +76,7 @@ std::vector<Record> train_loop(const Config& config, const Split& split, nn::MLP
     const no_grad guard;
     const Tensor logits = model.forward(x);
     return std::pair{static_cast<double>(cross_entropy(logits, y).item()),
-                     accuracy(logits.value(), y)};
+                     slope::accuracy(logits, y)};
   };
   auto check = [&](double loss, int step) {
     if (!std::isfinite(loss))
@@ -109,7 +98,7 @@ std::vector<Record> train_loop(const Config& config, const Split& split, nn::MLP
     const Tensor loss = cross_entropy(logits, split.train.y);
     check(loss.item(), step);
     if (step % config.eval_every == 0) {
-      record(step, "train", loss.item(), accuracy(logits.value(), split.train.y));
+      record(step, "train", loss.item(), slope::accuracy(logits, split.train.y));
       const auto [test_loss, test_acc] = evaluate(x_test, split.test.y);
       record(step, "test", test_loss, test_acc);
     }

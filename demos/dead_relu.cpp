@@ -38,10 +38,7 @@ struct Result {
 
 std::vector<double> parse_lrs(const std::string& list) {
   std::vector<double> lrs;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t comma = std::min(list.find(',', start), list.size());
-    const std::string item = list.substr(start, comma - start);
+  for (const std::string& item : demo::split_list(list)) {
     std::size_t used = 0;
     double lr = 0;
     try {
@@ -53,7 +50,6 @@ std::vector<double> parse_lrs(const std::string& list) {
       throw demo::UsageError("--lr: '" + item + "' is not a learning rate in (0, 100] (in '" +
                              list + "')");
     if (std::find(lrs.begin(), lrs.end(), lr) == lrs.end()) lrs.push_back(lr);
-    start = comma + 1;
   }
   return lrs;
 }

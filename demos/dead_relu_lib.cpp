@@ -35,16 +35,6 @@ void check_gradients(const nn::MLP& model, std::size_t step) {
       diverged(step, "layer " + std::to_string(l + 1) + " gradient is not finite");
 }
 
-double accuracy(const Tensor::Matrix& logits, const std::vector<int>& labels) {
-  std::size_t right = 0;
-  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
-    Eigen::Index best = 0;
-    logits.row(i).maxCoeff(&best);
-    right += best == labels[static_cast<std::size_t>(i)];
-  }
-  return logits.rows() ? static_cast<double>(right) / static_cast<double>(logits.rows()) : 0.0;
-}
-
 }  // namespace
 
 std::vector<Setting> settings(const std::vector<double>& lrs, double fixed_lr, double bias,
@@ -114,7 +104,7 @@ Run train(const nn::MLP& model, const Tensor& x, const std::vector<int>& labels,
       }
     }
     if (last) {
-      out.final_accuracy = accuracy(logits.value(), labels);
+      out.final_accuracy = slope::accuracy(logits, labels);
       break;
     }
     opt.step();

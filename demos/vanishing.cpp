@@ -34,21 +34,9 @@ struct Result {
   van::Run run;
 };
 
-// "8,16,32" -> {8, 16, 32}; throws UsageError naming the bad item.
-std::vector<std::string> split_list(const std::string& list) {
-  std::vector<std::string> items;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t comma = std::min(list.find(',', start), list.size());
-    items.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return items;
-}
-
 std::vector<int> parse_depths(const std::string& list) {
   std::vector<int> depths;
-  for (const std::string& item : split_list(list)) {
+  for (const std::string& item : demo::split_list(list)) {
     std::size_t used = 0;
     int d = 0;
     try {
@@ -66,7 +54,7 @@ std::vector<int> parse_depths(const std::string& list) {
 
 std::vector<std::string> parse_inits(const std::string& list) {
   std::vector<std::string> inits;
-  for (const std::string& item : split_list(list)) {
+  for (const std::string& item : demo::split_list(list)) {
     try {
       const std::string name = slope::nn::Init::parse(item).name();
       if (std::find(inits.begin(), inits.end(), name) == inits.end()) inits.push_back(name);

@@ -11,17 +11,6 @@ namespace slope::demo::vanishing {
 
 namespace {
 
-// Share of rows whose largest logit is at the label.
-double accuracy(const Tensor::Matrix& logits, const std::vector<int>& labels) {
-  std::size_t right = 0;
-  for (Eigen::Index i = 0; i < logits.rows(); ++i) {
-    Eigen::Index best = 0;
-    logits.row(i).maxCoeff(&best);
-    right += best == labels[static_cast<std::size_t>(i)];
-  }
-  return logits.rows() ? static_cast<double>(right) / static_cast<double>(logits.rows()) : 0.0;
-}
-
 bool finite(const Tensor::Matrix& m) { return m.allFinite(); }
 
 // Names the first layer whose forward output is not finite.
@@ -98,12 +87,12 @@ Run run(const Config& config, const std::function<void(std::size_t)>& on_step) {
     const bool probed = step % config.probe_every == 0 || step == config.steps;
     if (probed) {
       out.probes.push_back({step, probe::layers(model)});
-      out.curves.push_back({step, "train", loss_value, accuracy(logits.value(), split.train.y)});
+      out.curves.push_back({step, "train", loss_value, slope::accuracy(logits, split.train.y)});
       if (split.test.n > 0) {
         const no_grad off;
         const Tensor test_logits = model.forward(x_test);
         out.curves.push_back({step, "test", cross_entropy(test_logits, split.test.y).item(),
-                              accuracy(test_logits.value(), split.test.y)});
+                              slope::accuracy(test_logits, split.test.y)});
       }
     }
     if (step == config.steps) break;  // the final step is measured, not taken

@@ -502,3 +502,11 @@ TEST(BothPrecisionsAgree, FloatMatchesDoubleOnEveryActivationAndLoss) {
 }
 
 }  // namespace
+
+// The share of rows whose largest logit is at the label, counted by hand.
+TEST(Accuracy, CountsRowsWhoseArgmaxIsTheLabel) {
+  const TensorD logits = TensorD::from({{2, 1, 0}, {0, 3, 1}, {1, 0, 5}, {4, 4.5, 0}});
+  // argmax per row: 0, 1, 2, 1; labels 0, 1, 0, 1 -> 3 of 4 right.
+  EXPECT_EQ(slope::accuracy(logits, {0, 1, 0, 1}), 0.75);
+  EXPECT_THROW(slope::accuracy(logits, {0, 1}), slope::ShapeError);
+}

@@ -106,20 +106,26 @@ std::optional<int> Cli::parse(int argc, const char* const* argv) {
   return std::nullopt;
 }
 
-std::vector<std::string> parse_activation_list(std::string_view list) {
-  if (list == "all") return slope::activations();
-  std::vector<std::string> names;
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> items;
   std::size_t start = 0;
   while (start <= list.size()) {
     const std::size_t comma = std::min(list.find(',', start), list.size());
-    const std::string name(list.substr(start, comma - start));
+    items.emplace_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
+std::vector<std::string> parse_activation_list(std::string_view list) {
+  if (list == "all") return slope::activations();
+  std::vector<std::string> names = split_list(list);
+  for (const std::string& name : names) {
     try {
       act::find(name);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
-    names.push_back(name);
-    start = comma + 1;
   }
   return names;
 }

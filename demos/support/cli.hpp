@@ -67,6 +67,9 @@ class Cli {
   std::vector<std::string>* act_list_target_ = nullptr;
 };
 
+// Splits "8,16,32" at the commas ("" gives one empty item).
+std::vector<std::string> split_list(std::string_view list);
+
 // Splits "relu,tanh" into names, expanding "all"; throws UsageError for unknown names.
 std::vector<std::string> parse_activation_list(std::string_view list);
 

@@ -443,6 +443,20 @@ BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int
                  });
 }
 
+template <class T> double accuracy(const BasicTensor<T>& logits, const std::vector<int>& labels) {
+  const Matrix<T>& z = logits.value();
+  if (static_cast<Index>(labels.size()) != z.rows())
+    throw ShapeError("slope::accuracy: " + std::to_string(labels.size()) +
+                     " labels for logits of shape " + logits.shape());
+  std::size_t right = 0;
+  for (Index i = 0; i < z.rows(); ++i) {
+    Index best = 0;
+    z.row(i).maxCoeff(&best);
+    right += best == labels[static_cast<std::size_t>(i)];
+  }
+  return z.rows() ? static_cast<double>(right) / static_cast<double>(z.rows()) : 0.0;
+}
+
 template <class T>
 BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
                                                 const BasicTensor<T>& target) {
@@ -506,6 +520,7 @@ BasicTensor<T> hinge_loss(const BasicTensor<T>& scores, const BasicTensor<T>& ta
   template BasicTensor<T> log_softmax(const BasicTensor<T>&);                            \
   template BasicTensor<T> mse_loss(const BasicTensor<T>&, const BasicTensor<T>&);        \
   template BasicTensor<T> cross_entropy(const BasicTensor<T>&, const std::vector<int>&); \
+  template double accuracy(const BasicTensor<T>&, const std::vector<int>&);              \
   template BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>&,        \
                                                            const BasicTensor<T>&);       \
   template BasicTensor<T> hinge_loss(const BasicTensor<T>&, const BasicTensor<T>&);

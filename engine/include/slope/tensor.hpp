@@ -210,6 +210,8 @@ BasicTensor<T> mse_loss(const BasicTensor<T>& pred, const BasicTensor<T>& target
 // mean over rows of -log softmax(logits)[row, label]; labels in [0, cols).
 template <class T>
 BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int>& labels);
+// The share of rows whose largest logit is at the row's label (0 for no rows).
+template <class T> double accuracy(const BasicTensor<T>& logits, const std::vector<int>& labels);
 // mean over all elements of -[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))].
 template <class T>
 BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
