@@ -235,16 +235,7 @@ int run(int argc, char** argv) {
                  "Weight init: xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal, "
                  "lecun_normal, pytorch, normal(STD)")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](const std::string& name) -> std::string {
-            try {
-              slope::nn::Init::parse(name);
-              return {};
-            } catch (const std::invalid_argument& e) {
-              return e.what();
-            }
-          },
-          "INIT", "init"));
+      ->check(demo::init_name());
   app.add_option("--samples", config.samples, "Points of a generated data set")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{4}, std::size_t{10000000}));

@@ -147,16 +147,7 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(-100.0, 100.0));
   app.add_option("--bad-init", bad_init, "Weight init of the bad_init setting")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](const std::string& s) -> std::string {
-            try {
-              slope::nn::Init::parse(s);
-              return {};
-            } catch (const std::invalid_argument& e) {
-              return e.what();
-            }
-          },
-          "INIT", "init"));
+      ->check(demo::init_name());
   app.add_option("--depth", base.depth, "Hidden layers")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));

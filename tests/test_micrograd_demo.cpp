@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "demo_test_support.hpp"
+
 #include <slope/slope.hpp>
 
 #include "micrograd_train.hpp"
@@ -28,30 +30,8 @@ using slope::Value;
 
 namespace {
 
-// A fresh directory under the system's temporary directory, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("slope-" + std::string(test->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using slope::test::read;
+using slope::test::TempDir;
 
 std::vector<std::string> files_in(const fs::path& dir) {
   std::vector<std::string> names;
@@ -62,10 +42,7 @@ std::vector<std::string> files_in(const fs::path& dir) {
 
 // Runs slope-micrograd with `args`; returns its exit status, stderr into `err`.
 int run_demo(const std::string& args, const fs::path& err) {
-  const std::string cmd =
-      std::string("'") + SLOPE_MICROGRAD_EXE + "' " + args + " >/dev/null 2>'" + err.string() + "'";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return slope::test::run_program(SLOPE_MICROGRAD_EXE, args, "/dev/null", err);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 #include <slope/activations.hpp>
+#include <slope/nn.hpp>
 
 namespace slope::demo {
 
@@ -104,6 +105,19 @@ std::optional<int> Cli::parse(int argc, const char* const* argv) {
     return kUsageError;
   }
   return std::nullopt;
+}
+
+CLI::Validator init_name() {
+  return CLI::Validator(
+      [](const std::string& name) -> std::string {
+        try {
+          slope::nn::Init::parse(name);
+          return {};
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+      },
+      "INIT", "init");
 }
 
 std::vector<std::string> split_list(std::string_view list) {

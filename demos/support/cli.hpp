@@ -67,6 +67,10 @@ class Cli {
   std::vector<std::string>* act_list_target_ = nullptr;
 };
 
+// A CLI11 check that the value is a weight init slope::nn::Init::parse accepts; its
+// error lists the valid names.
+CLI::Validator init_name();
+
 // Splits "8,16,32" at the commas ("" gives one empty item).
 std::vector<std::string> split_list(std::string_view list);
 
