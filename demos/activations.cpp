@@ -34,19 +34,19 @@ std::string affine(double w, double b) {
 }
 
 // One line on where the slope peaks, from the measured peak.
-std::string describe_peak(std::string_view name, const ex::Peak& p) {
-  if (p.at_right_edge)
+std::string describe_peak(std::string_view name, const act::MaxSlope& p) {
+  if (p.at_edge)
     return fmt::format(
         "{}: max slope {} at x = {}, the edge of the scanned grid: the slope is "
         "still rising there and only approaches its supremum",
-        name, g(p.slope), g(p.first_at));
-  if (p.first_at != p.last_at)
+        name, g(p.slope), g(p.at));
+  if (p.at != p.last_at)
     return fmt::format("{}: max slope {} for x from {} to {} (a plateau; first grid point x = {})",
-                       name, g(p.slope), g(p.first_at), g(p.last_at), g(p.first_at));
-  return fmt::format("{}: max slope {} at x = {}", name, g(p.slope), g(p.first_at));
+                       name, g(p.slope), g(p.at), g(p.last_at), g(p.at));
+  return fmt::format("{}: max slope {} at x = {}", name, g(p.slope), g(p.at));
 }
 
-void print_table(const act::Entry& e, const ex::Peak& peak) {
+void print_table(const act::Entry& e, const act::MaxSlope& peak) {
   const act::Info& info = e.info;
   const ex::Extremes r = ex::extremes(e);
   fmt::print("\n{}  f(x) = {}\n", info.name, info.formula);
@@ -99,14 +99,14 @@ constexpr const char* kWidgetAxes =
     "  set offsets 0, 0, 0.15, 0.15\n";
 
 void plot_activation(const std::filesystem::path& dir, const act::Entry& e, std::size_t block,
-                     const ex::Peak& peak) {
+                     const act::MaxSlope& peak) {
   demo::gnuplot(dir, fmt::format("activation_{}", e.info.name),
                 fmt::format("  set title \"{}: f(x) = {}   (max slope {} at x = {})\" noenhanced\n"
                             "{}"
                             "  set key top left opaque box\n"
                             "  {}",
-                            e.info.name, e.info.formula, g(peak.slope), g(peak.first_at),
-                            kWidgetAxes, curve_commands(e.info.name, block, true)),
+                            e.info.name, e.info.formula, g(peak.slope), g(peak.at), kWidgetAxes,
+                            curve_commands(e.info.name, block, true)),
                 720, 480);
 }
 
@@ -278,11 +278,11 @@ int run(int argc, char** argv) {
   demo::Summary summary;  // for out/REPORT.md: always the whole catalogue
   std::vector<std::string> peak_lines;
   for (const act::Entry& e : act::entries()) {
-    const ex::Peak peak = ex::peak_slope(e);
+    const act::MaxSlope peak = act::max_slope(e);
     const ex::Extremes r = ex::extremes(e);
     const std::string a(e.info.name);
     summary.set("max_slope." + a, peak.slope);
-    summary.set("max_slope_at." + a, peak.first_at + 0.0);
+    summary.set("max_slope_at." + a, peak.at + 0.0);
     summary.set("slope_at_0." + a, e.slope(0.0));
     summary.set("value_at_0." + a, e.value(0.0));
     summary.set("range_min." + a, r.min_value);
@@ -307,7 +307,7 @@ int run(int argc, char** argv) {
 
   write_activations_csv(dir, chosen);
   for (std::size_t k = 0; k < chosen.size(); ++k)
-    plot_activation(dir, *chosen[k], k, ex::peak_slope(*chosen[k]));
+    plot_activation(dir, *chosen[k], k, act::max_slope(*chosen[k]));
   plot_overview(dir, chosen);
 
   // The lesson's curve in the terminal: sigmoid's slope never tops 0.25.

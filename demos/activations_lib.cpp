@@ -5,20 +5,6 @@
 
 namespace slope::demo::explorer {
 
-Peak peak_slope(const act::Entry& e) {
-  constexpr int kEdge = 10000;  // x = i / 1000 for i = -10000..10000
-  Peak p{-1.0, 0.0, 0.0, false};
-  for (int i = -kEdge; i <= kEdge; ++i) {
-    const double x = static_cast<double>(i) / 1000.0;
-    const double d = std::abs(e.slope(x));
-    if (d > p.slope)
-      p = {d, x, x, i == kEdge};
-    else if (d == p.slope)
-      p.last_at = x;
-  }
-  return p;
-}
-
 Extremes extremes(const act::Entry& e) {
   Extremes r{INFINITY, 0, -INFINITY, 0};
   for (int i = 0; i < kGridPoints; ++i) {
@@ -53,7 +39,7 @@ std::optional<Kink> locate_kink(const Neuron& n) {
 }
 
 std::vector<BoundRow> vanishing_bound(int max_layers) {
-  const double max_sigmoid_slope = peak_slope(act::get("sigmoid")).slope;
+  const double max_sigmoid_slope = act::max_slope(act::get("sigmoid")).slope;
   std::vector<BoundRow> rows;
   double product = 1.0;
   for (int layers = 1; layers <= max_layers; ++layers) {

@@ -25,19 +25,6 @@ inline const std::vector<double>& table_xs() {
   return xs;
 }
 
-// The largest |slope| on act::max_slope's grid (step 1e-3 over [-10, 10], the first grid
-// point wins a tie): where it is first reached, where it is last reached (a plateau such as
-// relu's shows as first < last), and whether the first point is the grid's right edge (the
-// slope is still rising there). The grid points are i / 1000 exactly, as act::max_slope's,
-// so x = 0 is exactly 0.
-struct Peak {
-  double slope;
-  double first_at;
-  double last_at;
-  bool at_right_edge;
-};
-Peak peak_slope(const act::Entry& e);
-
 // The smallest and largest value of an activation on the plotting grid, and where.
 struct Extremes {
   double min_value, min_at;

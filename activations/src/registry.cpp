@@ -45,15 +45,17 @@ std::size_t find(std::string_view name) {
 
 const Entry& get(std::string_view name) { return table()[find(name)]; }
 
-MaxSlope max_slope(const Entry& e, double lo, double hi, double step) {
-  MaxSlope best{-1.0, lo};
-  // x = k * step for integer k, so x = 0 is exactly 0 (lo + i * step drifts, and an
-  // FMA can turn the point meant to be 0 into 2e-16).
-  const long first = std::lround(lo / step), last = std::lround(hi / step);
+MaxSlope max_slope(const Entry& e, double lo, double hi, int per_unit) {
+  const long first = std::lround(lo * per_unit), last = std::lround(hi * per_unit);
+  MaxSlope best{-1.0, lo, lo, false};
   for (long k = first; k <= last; ++k) {
-    const double x = static_cast<double>(k) * step;
+    // k / per_unit, not lo + i * step: that drifts, and an FMA can turn 0 into 2e-16.
+    const double x = static_cast<double>(k) / per_unit;
     const double d = std::abs(e.slope(x));
-    if (d > best.slope) best = {d, x};
+    if (d > best.slope)
+      best = {d, x, x, k == last};
+    else if (d == best.slope)
+      best.last_at = x;
   }
   return best;
 }

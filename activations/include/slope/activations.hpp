@@ -239,13 +239,17 @@ struct Entry {
   float (*slope_f)(float);
 };
 
-// The largest |slope| of an activation and where it occurs, found numerically on a
-// grid of the multiples of `step` in [lo, hi] (the first grid point wins a tie).
+// The largest |slope| of an activation, found numerically on the grid x = k / per_unit in
+// [lo, hi] (so x = 0 and every decimal grid point are exact): where it is first reached,
+// where it is last reached (a plateau such as relu's shows as at < last_at), and whether
+// the first point is the grid's right edge (the slope is still rising there).
 struct MaxSlope {
   double slope;
   double at;
+  double last_at;
+  bool at_edge;
 };
-MaxSlope max_slope(const Entry& e, double lo = -10.0, double hi = 10.0, double step = 1e-3);
+MaxSlope max_slope(const Entry& e, double lo = -10.0, double hi = 10.0, int per_unit = 1000);
 
 // Every registered activation, in catalogue order.
 std::span<const Entry> entries();
