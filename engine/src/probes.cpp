@@ -13,10 +13,8 @@ template <class M> double std_dev(const M& m) {
   return std::sqrt((m.template cast<double>().array() - mean).square().mean());
 }
 
-const act::Entry& layer_activation(const nn::BasicMLP<float>& m, std::size_t l) {
-  return act::get(l + 1 == m.depth() ? "identity" : m.activation());
-}
-const act::Entry& layer_activation(const nn::BasicMLP<double>& m, std::size_t l) {
+// Layer l's activation; the output layer has none, so it is measured as the identity.
+template <class T> const act::Entry& layer_activation(const nn::BasicMLP<T>& m, std::size_t l) {
   return act::get(l + 1 == m.depth() ? "identity" : m.activation());
 }
 
