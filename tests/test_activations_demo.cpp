@@ -19,7 +19,7 @@
 
 #include <slope/activations.hpp>
 
-#include "activations_lib.hpp"
+#include "activations/activations.hpp"
 #include "support/summary.hpp"
 
 namespace fs = std::filesystem;

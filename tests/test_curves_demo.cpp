@@ -17,7 +17,7 @@
 
 #include "demo_test_support.hpp"
 
-#include "curves_lib.hpp"
+#include "curves/curves.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
 

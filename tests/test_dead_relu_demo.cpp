@@ -22,7 +22,7 @@
 
 #include <slope/slope.hpp>
 
-#include "dead_relu_lib.hpp"
+#include "dead_relu/dead_relu.hpp"
 
 namespace fs = std::filesystem;
 namespace dr = slope::demo::dead_relu;

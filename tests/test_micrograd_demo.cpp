@@ -21,7 +21,7 @@
 
 #include <slope/slope.hpp>
 
-#include "micrograd_train.hpp"
+#include "micrograd/micrograd.hpp"
 #include "support/output.hpp"
 
 namespace fs = std::filesystem;

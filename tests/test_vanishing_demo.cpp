@@ -21,7 +21,7 @@
 
 #include <slope/slope.hpp>
 
-#include "vanishing_lib.hpp"
+#include "vanishing/vanishing.hpp"
 
 namespace fs = std::filesystem;
 namespace van = slope::demo::vanishing;

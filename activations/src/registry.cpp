@@ -60,6 +60,17 @@ MaxSlope max_slope(const Entry& e, double lo, double hi, int per_unit) {
   return best;
 }
 
+const MaxSlope& max_slope(std::size_t id) {
+  static const std::array<MaxSlope, count> measured = [] {
+    std::array<MaxSlope, count> out{};
+    for (const Entry& e : table()) out[e.id] = max_slope(e);
+    return out;
+  }();
+  if (id >= count)
+    throw std::out_of_range("slope::act::max_slope: no activation with id " + std::to_string(id));
+  return measured[id];
+}
+
 }  // namespace slope::act
 
 namespace slope {

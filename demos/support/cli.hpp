@@ -17,6 +17,8 @@ namespace slope::demo {
 
 // Exit status for bad flags, unknown activations, unreadable or malformed input.
 inline constexpr int kUsageError = 2;
+// Exit status when at least one training run turned non-finite (its outputs still written).
+inline constexpr int kDiverged = 3;
 
 // Bad input from the user; the demo exits with kUsageError and prints what().
 class UsageError : public std::runtime_error {

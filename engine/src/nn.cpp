@@ -9,6 +9,7 @@
 #include <string>
 
 #include "slope/activations.hpp"
+#include "slope/trace.hpp"
 
 namespace slope {
 
@@ -127,22 +128,32 @@ template <class T> void BasicLinear<T>::zero_grad() const {
   for (const auto& p : parameters()) p.zero_grad();
 }
 
-template <class T>
-BasicActivation<T>::BasicActivation(std::string_view name) : name_(act::get(name).info.name) {}
+template <class T> BasicTensor<T> BasicLinear<T>::forward(const BasicTensor<T>& x) const {
+  BasicTensor<T> z = linear(x, weight, bias);
+  probe::record_linear(weight, z);
+  return z;
+}
+
+// --- Activation ---------------------------------------------------------------------
+
+template <class T> BasicTensor<T> BasicActivation<T>::forward(const BasicTensor<T>& x) const {
+  BasicTensor<T> h = apply_activation(x, id_);
+  probe::record_activation(id_, x, h);
+  return h;
+}
 
 // --- Sequential ---------------------------------------------------------------------
 
 template <class T> BasicTensor<T> BasicSequential<T>::forward(const BasicTensor<T>& x) const {
   BasicTensor<T> h = x;
-  for (const Layer& l : layers) h = std::visit([&](const auto& layer) { return layer(h); }, l);
+  for (const AnyModule<T>& m : modules_) h = m.forward(h);
   return h;
 }
 
 template <class T> std::vector<BasicTensor<T>> BasicSequential<T>::parameters() const {
   std::vector<BasicTensor<T>> out;
-  for (const Layer& l : layers)
-    for (auto& p : std::visit([](const auto& layer) { return layer.parameters(); }, l))
-      out.push_back(p);
+  for (const AnyModule<T>& m : modules_)
+    for (auto& p : m.parameters()) out.push_back(std::move(p));
   return out;
 }
 
@@ -150,40 +161,80 @@ template <class T> void BasicSequential<T>::zero_grad() const {
   for (const auto& p : parameters()) p.zero_grad();
 }
 
+// --- LayerNorm ----------------------------------------------------------------------
+
+template <class T>
+BasicLayerNorm<T>::BasicLayerNorm(std::int64_t features, double eps, bool elementwise_affine)
+    : features_(features), eps_(eps) {
+  if (features < 1)
+    throw std::invalid_argument("slope::nn::LayerNorm: features must be positive, got " +
+                                std::to_string(features));
+  if (!(eps >= 0) || !std::isfinite(eps))
+    throw std::invalid_argument("slope::nn::LayerNorm: eps must be finite and >= 0, got " +
+                                std::to_string(eps));
+  if (elementwise_affine) {
+    weight = BasicTensor<T>::full(1, features, T(1), true);
+    bias = BasicTensor<T>::zeros(1, features, true);
+  }
+}
+
+template <class T> BasicTensor<T> BasicLayerNorm<T>::forward(const BasicTensor<T>& x) const {
+  if (x.cols() != features_)
+    throw ShapeError("slope::nn::LayerNorm: normalises " + std::to_string(features_) +
+                     " features, got an input of shape " + x.shape());
+  return layer_norm(x, weight, bias, eps_);
+}
+
+template <class T> std::vector<BasicTensor<T>> BasicLayerNorm<T>::parameters() const {
+  if (weight.cols() == 0) return {};
+  return {weight, bias};
+}
+
+// --- Residual and FeedForward -------------------------------------------------------
+
+template <class T> BasicTensor<T> BasicResidual<T>::forward(const BasicTensor<T>& x) const {
+  const BasicTensor<T> y = module.forward(x);
+  if (y.rows() != x.rows() || y.cols() != x.cols())
+    throw ShapeError("slope::nn::Residual: x + module(x) needs the module to keep the shape; it "
+                     "maps " +
+                     x.shape() + " to " + y.shape());
+  return x + y;
+}
+
+template <class T>
+BasicFeedForward<T>::BasicFeedForward(std::int64_t dim, std::int64_t hidden,
+                                      std::string_view activation_name, const Init& init, Rng& rng)
+    : BasicFeedForward(dim, hidden, BasicActivation<T>(activation_name), init, rng) {}
+
+template <class T>
+BasicFeedForward<T>::BasicFeedForward(std::int64_t dim, std::int64_t hidden,
+                                      BasicActivation<T> act, const Init& init, Rng& rng)
+    : fc(dim, hidden, true, init, rng), activation(act), proj(hidden, dim, true, init, rng) {}
+
+template <class T> BasicTensor<T> BasicFeedForward<T>::forward(const BasicTensor<T>& x) const {
+  const typename probe::BasicTrace<T>::Block block;  // the probes see fc and proj as one block
+  return proj(activation(fc(x)));  // x (B, dim) -> (B, hidden) -> (B, dim)
+}
+
+template <class T> std::vector<BasicTensor<T>> BasicFeedForward<T>::parameters() const {
+  std::vector<BasicTensor<T>> out = fc.parameters();
+  for (auto& p : proj.parameters()) out.push_back(std::move(p));
+  return out;
+}
+
 // --- MLP ----------------------------------------------------------------------------
 
 template <class T>
 BasicMLP<T>::BasicMLP(const std::vector<std::int64_t>& sizes, std::string_view activation,
                       const Init& init, Rng& rng)
-    : activation_(act::get(activation).info.name) {
+    : activation_(act::find(activation)) {
   if (sizes.size() < 2)
     throw std::invalid_argument("slope::nn::MLP: needs at least 2 sizes (in, out), got " +
                                 std::to_string(sizes.size()));
-  for (std::size_t i = 0; i + 1 < sizes.size(); ++i)
-    layers.emplace_back(sizes[i], sizes[i + 1], true, init, rng);
-}
-
-template <class T> BasicTensor<T> BasicMLP<T>::forward(const BasicTensor<T>& x) const {
-  z.assign(layers.size(), BasicTensor<T>());
-  h.assign(layers.size(), BasicTensor<T>());
-  BasicTensor<T> in = x;
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    z[l] = layers[l](in);
-    h[l] = l + 1 == layers.size() ? z[l] : slope::apply(z[l], activation_);
-    in = h[l];
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+    if (i > 0) this->push_back(BasicActivation<T>(activation));
+    this->push_back(BasicLinear<T>(sizes[i], sizes[i + 1], true, init, rng));
   }
-  return in;
-}
-
-template <class T> std::vector<BasicTensor<T>> BasicMLP<T>::parameters() const {
-  std::vector<BasicTensor<T>> out;
-  for (const auto& l : layers)
-    for (auto& p : l.parameters()) out.push_back(p);
-  return out;
-}
-
-template <class T> void BasicMLP<T>::zero_grad() const {
-  for (const auto& p : parameters()) p.zero_grad();
 }
 
 // --- save and load ------------------------------------------------------------------
@@ -251,6 +302,9 @@ template <class T> void load(std::istream& in, const std::vector<BasicTensor<T>>
   template class BasicLinear<T>;                                                                   \
   template class BasicActivation<T>;                                                               \
   template class BasicSequential<T>;                                                               \
+  template class BasicLayerNorm<T>;                                                                \
+  template class BasicResidual<T>;                                                                 \
+  template class BasicFeedForward<T>;                                                              \
   template class BasicMLP<T>;                                                                      \
   template void save(std::ostream&, const std::vector<BasicTensor<T>>&);                           \
   template void load(std::istream&, const std::vector<BasicTensor<T>>&);

@@ -1,10 +1,61 @@
 #include "slope/probes.hpp"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "slope/activations.hpp"
 
 namespace slope::probe {
+
+// --- the trace ----------------------------------------------------------------------
+
+namespace {
+// This thread's current trace of each precision.
+template <class T> BasicTrace<T>*& current_trace() {
+  thread_local BasicTrace<T>* t = nullptr;
+  return t;
+}
+}  // namespace
+
+template <class T> BasicTrace<T>::BasicTrace() : previous_(current_trace<T>()) {
+  current_trace<T>() = this;
+}
+template <class T> BasicTrace<T>::~BasicTrace() { current_trace<T>() = previous_; }
+template <class T> BasicTrace<T>* BasicTrace<T>::current() { return current_trace<T>(); }
+
+template <class T> void BasicTrace<T>::clear() {
+  layers_.clear();
+  blocks_ = 0;
+  open_block_ = 0;
+}
+
+template <class T>
+BasicTrace<T>::Block::Block()
+    : trace_(current_trace<T>()), previous_(trace_ ? trace_->open_block_ : 0) {
+  if (trace_) trace_->open_block_ = ++trace_->blocks_;
+}
+template <class T> BasicTrace<T>::Block::~Block() {
+  if (trace_) trace_->open_block_ = previous_;
+}
+
+template <class T>
+void BasicTrace<T>::add_linear(const BasicTensor<T>& weight, const BasicTensor<T>& out) {
+  layers_.push_back({weight, out, out, act::id_of<act::Identity>, open_block_});
+}
+
+template <class T>
+void BasicTrace<T>::add_activation(std::size_t id, const BasicTensor<T>& in,
+                                   const BasicTensor<T>& out) {
+  // Only an activation reading the last Linear layer's own output belongs to that layer.
+  if (layers_.empty() || layers_.back().z.node() != in.node() ||
+      layers_.back().h.node() != in.node())
+    return;
+  layers_.back().activation = id;
+  layers_.back().h = out;
+}
+
+// --- the probes ---------------------------------------------------------------------
 
 namespace {
 template <class M> double std_dev(const M& m) {
@@ -13,56 +64,76 @@ template <class M> double std_dev(const M& m) {
   return std::sqrt((m.template cast<double>().array() - mean).square().mean());
 }
 
-// Layer l's activation; the output layer has none, so it is measured as the identity.
-template <class T> const act::Entry& layer_activation(const nn::BasicMLP<T>& m, std::size_t l) {
-  return act::get(l + 1 == m.depth() ? "identity" : m.activation());
-}
-
-void check_forward(std::size_t have, std::size_t depth) {
-  if (have != depth)
-    throw std::logic_error("slope::probe: run the model's forward() before probing");
+template <class T> LayerStats measure(const typename BasicTrace<T>::Layer& l, int index) {
+  const act::Entry& f = act::entries()[l.activation];
+  const double threshold = 0.05 * act::max_slope(l.activation).slope;
+  const auto& z = l.z.value();
+  const auto& h = l.h.value();
+  LayerStats s;
+  s.layer = index;
+  s.grad_norm = static_cast<double>(l.weight.grad().norm());
+  s.act_mean = h.size() ? static_cast<double>(h.template cast<double>().mean()) : 0.0;
+  s.act_std = std_dev(h);
+  double slope_sum = 0;
+  std::size_t saturated = 0, dead = 0;
+  for (Eigen::Index j = 0; j < z.cols(); ++j) {
+    bool all_zero = true;
+    for (Eigen::Index i = 0; i < z.rows(); ++i) {
+      const double d = std::abs(f.slope(static_cast<double>(z(i, j))));
+      slope_sum += d;
+      saturated += d < threshold;
+      all_zero = all_zero && d == 0.0;
+    }
+    dead += all_zero && z.rows() > 0;
+  }
+  const double pairs = static_cast<double>(std::max<Eigen::Index>(1, z.size()));
+  s.mean_slope = slope_sum / pairs;
+  s.saturated_frac = static_cast<double>(saturated) / pairs;
+  s.dead_frac =
+      static_cast<double>(dead) / static_cast<double>(std::max<Eigen::Index>(1, z.cols()));
+  return s;
 }
 }  // namespace
 
-template <class T> std::vector<LayerStats> layers(const nn::BasicMLP<T>& model) {
-  check_forward(model.z.size(), model.depth());
+template <class T> std::vector<LayerStats> layers(const BasicTrace<T>& trace) {
+  if (trace.layers().empty())
+    throw std::logic_error(
+        "slope::probe::layers: the trace recorded no Linear layer; run the model's forward() "
+        "while the trace is alive");
   std::vector<LayerStats> out;
-  for (std::size_t l = 0; l < model.depth(); ++l) {
-    const act::Entry& f = layer_activation(model, l);
-    const double threshold = 0.05 * act::max_slope(f).slope;
-    const auto& z = model.z[l].value();
-    const auto& h = model.h[l].value();
-    LayerStats s;
-    s.layer = static_cast<int>(l + 1);
-    s.grad_norm = static_cast<double>(model.layers[l].weight.grad().norm());
-    s.act_mean = h.size() ? static_cast<double>(h.template cast<double>().mean()) : 0.0;
-    s.act_std = std_dev(h);
-    double slope_sum = 0;
-    std::size_t saturated = 0, dead = 0;
-    for (Eigen::Index j = 0; j < z.cols(); ++j) {
-      bool all_zero = true;
-      for (Eigen::Index i = 0; i < z.rows(); ++i) {
-        const double d = std::abs(f.slope(static_cast<double>(z(i, j))));
-        slope_sum += d;
-        saturated += d < threshold;
-        all_zero = all_zero && d == 0.0;
-      }
-      dead += all_zero && z.rows() > 0;
-    }
-    const double pairs = static_cast<double>(std::max<Eigen::Index>(1, z.size()));
-    s.mean_slope = slope_sum / pairs;
-    s.saturated_frac = static_cast<double>(saturated) / pairs;
-    s.dead_frac =
-        static_cast<double>(dead) / static_cast<double>(std::max<Eigen::Index>(1, z.cols()));
-    out.push_back(s);
-  }
+  for (std::size_t l = 0; l < trace.layers().size(); ++l)
+    out.push_back(measure<T>(trace.layers()[l], static_cast<int>(l + 1)));
   return out;
 }
 
-template <class T> std::vector<bool> dead_units(const nn::BasicMLP<T>& model, std::size_t l) {
-  check_forward(model.z.size(), model.depth());
-  const act::Entry& f = layer_activation(model, l);
-  const auto& z = model.z.at(l).value();
+template <class T> std::vector<BlockStats> blocks(const BasicTrace<T>& trace) {
+  std::vector<BlockStats> out(static_cast<std::size_t>(trace.blocks()));
+  std::vector<bool> seen(out.size(), false);
+  for (const auto& l : trace.layers()) {
+    if (l.block == 0) continue;
+    BlockStats& b = out[static_cast<std::size_t>(l.block - 1)];
+    const double norm = static_cast<double>(l.weight.grad().norm());
+    if (!seen[static_cast<std::size_t>(l.block - 1)]) {  // the block's first layer: fc
+      seen[static_cast<std::size_t>(l.block - 1)] = true;
+      b.block = l.block;
+      b.grad_norm_fc = norm;
+      b.hidden = measure<T>(l, l.block);
+    }
+    b.grad_norm_proj = norm;  // the last layer seen so far: proj
+  }
+  for (BlockStats& b : out)
+    b.grad_norm = std::sqrt(b.grad_norm_fc * b.grad_norm_fc + b.grad_norm_proj * b.grad_norm_proj);
+  return out;
+}
+
+template <class T> std::vector<bool> dead_units(const BasicTrace<T>& trace, std::size_t l) {
+  if (l >= trace.layers().size())
+    throw std::out_of_range("slope::probe::dead_units: layer " + std::to_string(l) +
+                            " of a trace of " + std::to_string(trace.layers().size()) +
+                            " Linear layers");
+  const auto& layer = trace.layers()[l];
+  const act::Entry& f = act::entries()[layer.activation];
+  const auto& z = layer.z.value();
   std::vector<bool> dead(static_cast<std::size_t>(z.cols()), z.rows() > 0);
   for (Eigen::Index j = 0; j < z.cols(); ++j)
     for (Eigen::Index i = 0; i < z.rows() && dead[static_cast<std::size_t>(j)]; ++i)
@@ -77,11 +148,15 @@ double update_ratio(const typename BasicTensor<T>::Matrix& before,
   return s == 0.0 ? 0.0 : std_dev((after - before).eval()) / s;
 }
 
-template std::vector<LayerStats> layers(const nn::BasicMLP<float>&);
-template std::vector<LayerStats> layers(const nn::BasicMLP<double>&);
-template std::vector<bool> dead_units(const nn::BasicMLP<float>&, std::size_t);
-template std::vector<bool> dead_units(const nn::BasicMLP<double>&, std::size_t);
-template double update_ratio<float>(const Tensor::Matrix&, const Tensor::Matrix&);
-template double update_ratio<double>(const TensorD::Matrix&, const TensorD::Matrix&);
+#define SLOPE_INSTANTIATE(T)                                                  \
+  template class BasicTrace<T>;                                               \
+  template std::vector<LayerStats> layers(const BasicTrace<T>&);              \
+  template std::vector<BlockStats> blocks(const BasicTrace<T>&);              \
+  template std::vector<bool> dead_units(const BasicTrace<T>&, std::size_t);   \
+  template double update_ratio<T>(const BasicTensor<T>::Matrix&, const BasicTensor<T>::Matrix&);
+
+SLOPE_INSTANTIATE(float)
+SLOPE_INSTANTIATE(double)
+#undef SLOPE_INSTANTIATE
 
 }  // namespace slope::probe

@@ -1,6 +1,8 @@
 #include "slope/tensor.hpp"
 
 #include <algorithm>
+#include <array>
+#include <tuple>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -346,7 +348,8 @@ template <class T> BasicTensor<T> BasicTensor<T>::mean(int axis) const {
 }
 
 // Activations: value and slope both come from the catalogue's one definition.
-template <class A, class T> BasicTensor<T> activation(const BasicTensor<T>& x) {
+template <class A, class T> BasicTensor<T> apply(const BasicTensor<T>& x) {
+  static_assert(act::id_of<A> < act::count, "slope::apply<A>: A is not in act::Catalogue");
   return make<T>(A::info.name.data(), x.value().unaryExpr([](T v) { return A::value(v); }), {&x},
                  [](TensorNode<T>& self) {
                    const Matrix<T>& z = self.parents[0]->value;
@@ -355,21 +358,77 @@ template <class A, class T> BasicTensor<T> activation(const BasicTensor<T>& x) {
                  });
 }
 
-template <class T> BasicTensor<T> BasicTensor<T>::relu() const {
-  return activation<act::Relu>(*this);
-}
+template <class T> BasicTensor<T> BasicTensor<T>::relu() const { return apply<act::Relu>(*this); }
 template <class T> BasicTensor<T> BasicTensor<T>::sigmoid() const {
-  return activation<act::Sigmoid>(*this);
+  return apply<act::Sigmoid>(*this);
 }
-template <class T> BasicTensor<T> BasicTensor<T>::tanh() const {
-  return activation<act::Tanh>(*this);
-}
-template <class T> BasicTensor<T> BasicTensor<T>::gelu() const {
-  return activation<act::Gelu>(*this);
+template <class T> BasicTensor<T> BasicTensor<T>::tanh() const { return apply<act::Tanh>(*this); }
+template <class T> BasicTensor<T> BasicTensor<T>::gelu() const { return apply<act::Gelu>(*this); }
+
+template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id) {
+  // One entry per registered activation. Taking each address also instantiates
+  // apply<A, T> for every A of the catalogue, so apply<act::Elu>(x) links with no list here.
+  using Fn = BasicTensor<T> (*)(const BasicTensor<T>&);
+  static constexpr auto table = []<class... A>(std::tuple<A...>*) {
+    return std::array<Fn, sizeof...(A)>{&apply<A, T>...};
+  }(static_cast<act::Catalogue*>(nullptr));
+  if (id >= table.size())
+    throw std::out_of_range("slope::apply_activation: no activation with id " +
+                            std::to_string(id));
+  return table[id](x);
 }
 
 template <class T> BasicTensor<T> apply(const BasicTensor<T>& x, std::string_view name) {
-  return act::visit(act::find(name), [&](auto a) { return activation<decltype(a)>(x); });
+  return apply_activation(x, act::find(name));
+}
+
+// --- layer norm: fused, because composed from mean and pow it is 9 nodes and 3 passes ---
+
+template <class T>
+BasicTensor<T> layer_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                          const BasicTensor<T>& bias, double eps) {
+  const Index C = x.cols();
+  const bool has_w = weight.rows() * weight.cols() != 0, has_b = bias.rows() * bias.cols() != 0;
+  if (C < 1) throw ShapeError("slope::layer_norm: needs at least one feature, got " + x.shape());
+  if (has_w && (weight.rows() != 1 || weight.cols() != C))
+    shape_error("layer_norm", x, weight, "differ: weight must be (1, cols of x)");
+  if (has_b && (bias.rows() != 1 || bias.cols() != C))
+    shape_error("layer_norm", x, bias, "differ: bias must be (1, cols of x)");
+  if (!(eps >= 0) || !std::isfinite(eps))
+    throw std::invalid_argument("slope::layer_norm: eps must be finite and >= 0, got " +
+                                number(eps));
+  // Per row b: mean_b, rstd_b = 1 / sqrt(var_b + eps); xhat = (x - mean) * rstd. (B, 1) each.
+  Matrix<T> mean = x.value().rowwise().mean();
+  Matrix<T> xhat = x.value().colwise() - mean.col(0);
+  Matrix<T> rstd = (xhat.array().square().rowwise().mean() + static_cast<T>(eps)).rsqrt().matrix();
+  xhat = (xhat.array().colwise() * rstd.col(0).array()).matrix();
+  Matrix<T> out = xhat;  // (B, C)
+  if (has_w) out = (out.array().rowwise() * weight.value().row(0).array()).matrix();
+  if (has_b) out = (out.array().rowwise() + bias.value().row(0).array()).matrix();
+  return make<T>(
+      "layer_norm", std::move(out), {&x, &weight, &bias},
+      [mean = std::move(mean), rstd = std::move(rstd), has_w, has_b](TensorNode<T>& self) {
+        TensorNode<T>& px = *self.parents[0];
+        TensorNode<T>& pw = *self.parents[1];
+        TensorNode<T>& pb = *self.parents[2];
+        const Matrix<T>& g = self.grad;  // dL/dy (B, C)
+        const Matrix<T> xhat =
+            ((px.value.colwise() - mean.col(0)).array().colwise() * rstd.col(0).array()).matrix();
+        if (has_w) pw.accumulate(g.cwiseProduct(xhat).colwise().sum());  // (1, C)
+        if (has_b) pb.accumulate(g.colwise().sum());                     // (1, C)
+        if (!px.requires_grad) return;
+        // dxhat = g * weight; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),
+        // the means over each row's C features (llm.c's layernorm_backward).
+        const Matrix<T> dxhat =
+            has_w ? Matrix<T>((g.array().rowwise() * pw.value.row(0).array()).matrix()) : g;
+        const Matrix<T> m1 = dxhat.rowwise().mean();                     // (B, 1)
+        const Matrix<T> m2 = dxhat.cwiseProduct(xhat).rowwise().mean();  // (B, 1)
+        px.accumulate(((((dxhat.colwise() - m1.col(0)).array() -
+                         xhat.array().colwise() * m2.col(0).array())
+                            .colwise() *
+                        rstd.col(0).array())
+                           .matrix()));
+      });
 }
 
 // --- softmax and losses: fused, because composing them is slow and overflows ---
@@ -516,6 +575,9 @@ BasicTensor<T> hinge_loss(const BasicTensor<T>& scores, const BasicTensor<T>& ta
   template BasicTensor<T> operator+(const BasicTensor<T>&, ScalarOf<T>);                 \
   template BasicTensor<T> operator*(const BasicTensor<T>&, ScalarOf<T>);                 \
   template BasicTensor<T> apply(const BasicTensor<T>&, std::string_view);                \
+  template BasicTensor<T> apply_activation(const BasicTensor<T>&, std::size_t);           \
+  template BasicTensor<T> layer_norm(const BasicTensor<T>&, const BasicTensor<T>&,        \
+                                     const BasicTensor<T>&, double);                      \
   template BasicTensor<T> softmax(const BasicTensor<T>&);                                \
   template BasicTensor<T> log_softmax(const BasicTensor<T>&);                            \
   template BasicTensor<T> mse_loss(const BasicTensor<T>&, const BasicTensor<T>&);        \

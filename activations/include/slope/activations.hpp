@@ -250,6 +250,9 @@ struct MaxSlope {
   bool at_edge;
 };
 MaxSlope max_slope(const Entry& e, double lo = -10.0, double hi = 10.0, int per_unit = 1000);
+// max_slope(entries()[id]) on the default grid, measured once per activation and kept (the
+// probes ask for it at every probed step). Throws std::out_of_range for an id >= count.
+const MaxSlope& max_slope(std::size_t id);
 
 // Every registered activation, in catalogue order.
 std::span<const Entry> entries();

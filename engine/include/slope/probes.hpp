@@ -1,10 +1,18 @@
-// What the lesson measures inside a network, per Linear layer (1 = nearest the input).
+// What the lesson measures inside a network, from a Trace of its forward pass (see
+// trace.hpp): per Linear layer (1 = nearest the input), or per block for models built
+// of FeedForward blocks.
+//
+//   slope::probe::Trace trace;
+//   slope::Tensor loss = slope::cross_entropy(model.forward(x), y);
+//   loss.backward();
+//   for (const auto& s : slope::probe::layers(trace)) ... s.grad_norm, s.dead_frac ...
 #pragma once
 
 #include <limits>
 #include <vector>
 
 #include "slope/nn.hpp"
+#include "slope/trace.hpp"
 
 namespace slope::probe {
 
@@ -19,13 +27,26 @@ struct LayerStats {
   double update_ratio = std::numeric_limits<double>::quiet_NaN();  // see update_ratio()
 };
 
-// From the model's last forward() and backward(): one entry per Linear layer. The
-// output layer, which has no activation, is measured as the identity.
-template <class T> std::vector<LayerStats> layers(const nn::BasicMLP<T>& model);
+// One entry per Linear layer the traced forward ran, after its backward(). A layer whose
+// output no activation read (an MLP's output layer) is measured as the identity. Throws
+// std::logic_error when the trace recorded no Linear layer.
+template <class T> std::vector<LayerStats> layers(const BasicTrace<T>& trace);
 
-// Which units of layer l (0-based) had slope exactly 0 for every sample of the last
-// forward(): true = dead.
-template <class T> std::vector<bool> dead_units(const nn::BasicMLP<T>& model, std::size_t l);
+// One FeedForward block (fc -> activation -> proj): the gradient norms of its two weights
+// and the statistics of its hidden activation (the fc layer's).
+struct BlockStats {
+  int block = 0;                // 1 = nearest the input
+  double grad_norm_fc = 0;      // ||dL/dW|| of the block's first Linear layer (fc)
+  double grad_norm_proj = 0;    // ||dL/dW|| of its last Linear layer (proj)
+  double grad_norm = 0;         // both together: sqrt(fc^2 + proj^2)
+  LayerStats hidden;            // the hidden activation, as layers() measures fc's layer
+};
+// One entry per block the traced forward ran (empty for a model without blocks).
+template <class T> std::vector<BlockStats> blocks(const BasicTrace<T>& trace);
+
+// Which units of traced Linear layer l (0-based) had slope exactly 0 for every sample:
+// true = dead. Throws std::out_of_range for an l the trace does not hold.
+template <class T> std::vector<bool> dead_units(const BasicTrace<T>& trace, std::size_t l);
 
 // std(after - before) / std(after): the relative size of one optimizer step
 // (about 1e-3 is healthy; Karpathy, makemore part 3).

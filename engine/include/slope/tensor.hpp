@@ -189,6 +189,12 @@ template <class T> BasicTensor<T> operator/(ScalarOf<T> c, const BasicTensor<T>&
 // Any registered activation by name, elementwise; unknown names throw
 // std::invalid_argument listing the valid ones.
 template <class T> BasicTensor<T> apply(const BasicTensor<T>& x, std::string_view activation);
+// A registered activation by type, elementwise, with no name lookup:
+// slope::apply<slope::act::GeluTanh>(x). A must be in act::Catalogue.
+template <class A, class T> BasicTensor<T> apply(const BasicTensor<T>& x);
+// The activation at position `id` of act::Catalogue (an id from act::find); throws
+// std::out_of_range for an id >= act::count.
+template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id);
 template <class T> BasicTensor<T> relu(const BasicTensor<T>& x) { return x.relu(); }
 template <class T> BasicTensor<T> sigmoid(const BasicTensor<T>& x) { return x.sigmoid(); }
 template <class T> BasicTensor<T> tanh(const BasicTensor<T>& x) { return x.tanh(); }
@@ -198,6 +204,14 @@ template <class T> BasicTensor<T> log(const BasicTensor<T>& x) { return x.log();
 template <class T> BasicTensor<T> pow(const BasicTensor<T>& x, ScalarOf<T> p) { return x.pow(p); }
 template <class T> BasicTensor<T> sum(const BasicTensor<T>& x) { return x.sum(); }
 template <class T> BasicTensor<T> mean(const BasicTensor<T>& x) { return x.mean(); }
+
+// PyTorch's F.layer_norm over the last dimension, fused (forward and backward side by
+// side; the forward keeps each row's mean and 1/std for the backward, as llm.c):
+// x (B, C) -> (x - mean_row) / sqrt(var_row + eps) * weight + bias, with the biased
+// variance; weight and bias (1, C), or empty for none. A constant row maps to bias.
+template <class T>
+BasicTensor<T> layer_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                          const BasicTensor<T>& bias, double eps = 1e-5);
 
 // Along each row (axis 1), stable for logits of any size.
 template <class T> BasicTensor<T> softmax(const BasicTensor<T>& logits);

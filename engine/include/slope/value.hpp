@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "slope/activations.hpp"
 #include "slope/detail/tape.hpp"
 
 namespace slope {
@@ -148,6 +149,12 @@ Value apply_activation(const Value& x, std::size_t id);
 // pushed without creating and dropping a handle for each partial sum.
 Value affine(const Value& b, const std::vector<Value>& w, const std::vector<Value>& x);
 }  // namespace detail
+
+// A registered activation by type, with no name lookup: slope::apply<slope::act::Elu>(x).
+template <class A> Value apply(const Value& x) {
+  static_assert(act::id_of<A> < act::count, "slope::apply<A>: A is not in act::Catalogue");
+  return detail::apply_activation(x, act::id_of<A>);
+}
 
 inline Value relu(const Value& x) { return x.relu(); }
 inline Value sigmoid(const Value& x) { return x.sigmoid(); }

@@ -13,9 +13,10 @@
 #include <fmt/core.h>
 #include <slope/activations.hpp>
 
-#include "activations_lib.hpp"
+#include "activations/activations.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
+#include "support/palette.hpp"
 #include "support/plot.hpp"
 #include "support/summary.hpp"
 
@@ -78,14 +79,16 @@ void write_activations_csv(const std::filesystem::path& dir,
 // written one activation after another): f bold, f' faint. `every` reads only that
 // block, which keeps gnuplot quick; the name check guards against a reordered file.
 std::string curve_commands(std::string_view name, std::size_t block, bool titles) {
+  const std::string_view colour = demo::colour_of(name);
   const std::size_t first = block * ex::kGridPoints, last = first + ex::kGridPoints - 1;
   return fmt::format(
       "plot \"activations.csv\" skip 1 every ::{1}::{2} using 2:(strcol(1) eq \"{0}\" ? $3 : "
-      "NaN) with lines lw 4 lc rgb \"#2166ac\" {3}, \\\n"
+      "NaN) with lines lw 4 lc rgb \"{5}\" {3}, \\\n"
       "       \"activations.csv\" skip 1 every ::{1}::{2} using 2:(strcol(1) eq \"{0}\" ? $4 : "
-      "NaN) with lines lw 2 lc rgb \"#f4a582\" {4}\n",
+      "NaN) with lines lw 2 lc rgb \"#90{6}\" {4}\n",
       name, first, last, titles ? "title \"f(x)\"" : "notitle",
-      titles ? "title \"slope f'(x)\"" : "notitle");
+      titles ? "title \"slope f'(x)\"" : "notitle", colour,
+      colour.substr(1));  // the slope: the same colour, faint (alpha 0x90 of 0xff transparent)
 }
 
 // Axes through the origin, as the lesson's interactive widget draws them.

@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <slope/slope.hpp>
+
+#include "support/train.hpp"
 
 namespace slope::demo::dead_relu {
 
@@ -72,16 +75,19 @@ struct Run {
   // Sum of |grad| over layer 1's dead units' rows, at every step they were dead.
   double layer1_dead_grad_abs_sum = 0;
   std::size_t layer1_dead_unit_steps = 0;  // how many (unit, step) pairs that sum covers
-  double final_accuracy = 0;               // training accuracy at the last step
+  double final_accuracy = 0;               // training accuracy at the last step measured
+  History history;  // the shared loop's record: where the run diverged, if it did
 };
 
-// Full-batch plain SGD on cross-entropy. At each step the forward pass over the whole
-// training set decides which units are dead (slope exactly 0 for every example; the
-// same pass's backward gives their gradients), then the step is taken. A non-finite
-// loss, activation or gradient throws std::runtime_error naming the step and layer.
+// Full-batch plain SGD on cross-entropy, on the shared loop. At each step the forward
+// pass over the whole training set decides which units are dead (slope exactly 0 for
+// every example; the same pass's backward gives their gradients), then the step is taken.
+// A run that turns non-finite stops: Run::history.diverged names the step and layer.
 Run run(const Config& config, const std::function<void(std::size_t)>& on_step = {});
 
 // The same on a given model and data (for hand-built models in the tests).
+Run train(const nn::MLP& model, const data::Dataset& data, double lr, std::size_t steps,
+          const std::function<void(std::size_t)>& on_step = {});
 Run train(const nn::MLP& model, const Tensor& x, const std::vector<int>& labels, double lr,
           std::size_t steps, const std::function<void(std::size_t)>& on_step = {});
 
@@ -105,5 +111,16 @@ struct BornDeadEstimate {
 // The share of `trials` networks born dead, with its binomial standard error. The
 // random stream depends on (seed, width, depth) only.
 BornDeadEstimate estimate_born_dead(int width, int depth, std::size_t trials, std::uint64_t seed);
+
+// The keys of summary.csv, shared with slope-report.
+namespace key {
+std::string final_dead_frac(std::string_view activation, std::string_view setting);
+std::string max_dead_frac(std::string_view activation);
+std::string layer1_revivals(std::string_view activation);
+std::string deeper_revivals(std::string_view activation);
+std::string layer1_dead_grad_abs_sum(std::string_view activation);
+std::string born_dead(int width, int depth);
+std::string born_dead_bound(int width, int depth);
+}  // namespace key
 
 }  // namespace slope::demo::dead_relu

@@ -1,4 +1,4 @@
-#include "dead_relu_lib.hpp"
+#include "dead_relu/dead_relu.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,6 +6,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+
+#include <fmt/core.h>
 
 namespace slope::demo::dead_relu {
 
@@ -15,24 +17,6 @@ std::string lr_name(double lr) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "lr_%g", lr);
   return buf;
-}
-
-[[noreturn]] void diverged(std::size_t step, const std::string& what) {
-  throw std::runtime_error("training diverged at step " + std::to_string(step) + ": " + what);
-}
-
-void check_forward(const nn::MLP& model, std::size_t step, double loss) {
-  if (std::isfinite(loss)) return;
-  for (std::size_t l = 0; l < model.depth(); ++l)
-    if (!model.h[l].value().allFinite())
-      diverged(step, "layer " + std::to_string(l + 1) + " activations are not finite");
-  diverged(step, "the loss is not finite (" + std::to_string(loss) + ")");
-}
-
-void check_gradients(const nn::MLP& model, std::size_t step) {
-  for (std::size_t l = 0; l < model.depth(); ++l)
-    if (!model.layers[l].weight.grad().allFinite() || !model.layers[l].bias.grad().allFinite())
-      diverged(step, "layer " + std::to_string(l + 1) + " gradient is not finite");
 }
 
 }  // namespace
@@ -75,41 +59,40 @@ double dead_rows_grad_abs_sum(const nn::Linear& layer, const std::vector<bool>& 
 
 Run train(const nn::MLP& model, const Tensor& x, const std::vector<int>& labels, double lr,
           std::size_t steps, const std::function<void(std::size_t)>& on_step) {
-  optim::SGD<float> opt(model.parameters(), lr);  // plain: no momentum, no weight decay
+  data::Dataset d;
+  d.n = static_cast<std::size_t>(x.rows()), d.dim = static_cast<std::size_t>(x.cols());
+  for (Eigen::Index i = 0; i < x.rows(); ++i)
+    for (Eigen::Index j = 0; j < x.cols(); ++j) d.x.push_back(static_cast<double>(x.value()(i, j)));
+  d.y = labels;
+  d.classes = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
+  return train(model, d, lr, steps, on_step);
+}
+
+Run train(const nn::MLP& model, const data::Dataset& d, double lr, std::size_t steps,
+          const std::function<void(std::size_t)>& on_step) {
+  Optimizer opt("sgd", model.parameters(), lr);  // plain: no momentum, no weight decay
   const std::size_t hidden = model.depth() - 1;
   std::vector<UnitTracker> trackers(hidden);
   Run out;
-  for (std::size_t step = 0; step <= steps; ++step) {
-    const bool last = step == steps;  // measured, not taken
-    opt.zero_grad();
-    std::optional<no_grad> off;  // the last step needs no graph
-    if (last) off.emplace();
-    const Tensor logits = model.forward(x);
-    const Tensor loss = cross_entropy(logits, labels);
-    check_forward(model, step, static_cast<double>(loss.item()));
-    if (!last) {
-      loss.backward();
-      check_gradients(model, step);
-    }
+  // Every step: the forward pass over the whole training set decides which units are dead,
+  // and the same pass's backward gives their gradients (the last step is not taken).
+  auto track = [&](std::size_t step, const probe::Trace& trace, const Tensor&) {
     for (std::size_t l = 0; l < hidden; ++l) {
-      const std::vector<bool> dead = probe::dead_units(model, l);
+      const std::vector<bool> dead = probe::dead_units(trace, l);
       const UnitTracker::Change c = trackers[l].record(dead);
       out.records.push_back(
           {step, static_cast<int>(l + 1),
            dead.empty() ? 0.0 : static_cast<double>(c.dead) / static_cast<double>(dead.size()),
            c.deaths, c.revivals});
-      if (l == 0 && !last) {
-        out.layer1_dead_grad_abs_sum += dead_rows_grad_abs_sum(model.layers[0], dead);
+      if (l == 0 && step < steps) {
+        out.layer1_dead_grad_abs_sum += dead_rows_grad_abs_sum(model.linear(0), dead);
         out.layer1_dead_unit_steps += c.dead;
       }
     }
-    if (last) {
-      out.final_accuracy = slope::accuracy(logits, labels);
-      break;
-    }
-    opt.step();
-    if (on_step) on_step(step + 1);
-  }
+  };
+  out.history = demo::train(model, opt, d, data::Dataset{}, {steps, std::max<std::size_t>(1, steps)},
+                            track, on_step);
+  if (!out.history.curves.empty()) out.final_accuracy = out.history.curves.back().accuracy;
   return out;
 }
 
@@ -117,13 +100,11 @@ Run run(const Config& config, const std::function<void(std::size_t)>& on_step) {
   if (config.depth < 1 || config.width < 1)
     throw std::invalid_argument("depth and width must be positive");
   const data::Dataset d = data::make(config.data, config.samples, config.noise, config.seed);
-  std::vector<std::int64_t> sizes{static_cast<std::int64_t>(d.dim)};
-  for (int l = 0; l < config.depth; ++l) sizes.push_back(config.width);
-  sizes.push_back(d.classes);
   Rng rng(config.seed + 1);
   const nn::Init init = nn::Init::parse(config.setting.init).with_bias(config.setting.bias);
-  const nn::MLP model(sizes, config.activation, init, rng);
-  return train(model, d.features<float>(), d.y, config.setting.lr, config.steps, on_step);
+  const nn::MLP model = make_mlp(d.dim, config.width, config.depth,
+                                 static_cast<std::size_t>(d.classes), config.activation, init, rng);
+  return train(model, d, config.setting.lr, config.steps, on_step);
 }
 
 // --- born dead ----------------------------------------------------------------------
@@ -182,5 +163,21 @@ BornDeadEstimate estimate_born_dead(int width, int depth, std::size_t trials, st
   e.upper_bound = born_dead_upper_bound(width, depth);
   return e;
 }
+
+namespace key {
+std::string final_dead_frac(std::string_view a, std::string_view setting) {
+  return fmt::format("final_dead_frac.{}.{}", a, setting);
+}
+std::string max_dead_frac(std::string_view a) { return fmt::format("max_dead_frac.{}", a); }
+std::string layer1_revivals(std::string_view a) { return fmt::format("layer1_revivals.{}", a); }
+std::string deeper_revivals(std::string_view a) { return fmt::format("deeper_revivals.{}", a); }
+std::string layer1_dead_grad_abs_sum(std::string_view a) {
+  return fmt::format("layer1_dead_grad_abs_sum.{}", a);
+}
+std::string born_dead(int width, int depth) { return fmt::format("born_dead.{}.{}", width, depth); }
+std::string born_dead_bound(int width, int depth) {
+  return fmt::format("born_dead_bound.{}.{}", width, depth);
+}
+}  // namespace key
 
 }  // namespace slope::demo::dead_relu

@@ -1,4 +1,4 @@
-#include "activations_lib.hpp"
+#include "activations/activations.hpp"
 
 #include <algorithm>
 #include <cmath>

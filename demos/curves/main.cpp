@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <filesystem>
+#include <list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,9 +14,10 @@
 #include <fmt/core.h>
 #include <slope/slope.hpp>
 
-#include "curves_lib.hpp"
+#include "curves/curves.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
+#include "support/palette.hpp"
 #include "support/plot.hpp"
 #include "support/progress.hpp"
 #include "support/summary.hpp"
@@ -24,10 +26,6 @@ namespace {
 
 namespace demo = slope::demo;
 namespace cv = slope::demo::curves;
-
-constexpr const char* kColours[] = {"#2166ac", "#d6604d", "#1b7837", "#762a83", "#e08214",
-                                    "#35978f", "#c51b7d", "#8c510a", "#4d4d4d", "#92c5de"};
-constexpr std::size_t kNumColours = sizeof(kColours) / sizeof(kColours[0]);
 
 // A curve of the band file: its label, colour, dash type, and the rows its train and
 // test points occupy (0-based after the header, for gnuplot's `every ::first::last`).
@@ -40,17 +38,6 @@ struct Series {
   bool has[2] = {false, false};
 };
 
-// One colour per activation, the same in every run (runs differ by dash type).
-std::string colour_of(const std::vector<Series>& series, const std::string& activation) {
-  std::vector<std::string> seen;
-  for (const Series& s : series) {
-    if (s.activation == activation) return s.colour;
-    if (std::find(seen.begin(), seen.end(), s.activation) == seen.end())
-      seen.push_back(s.activation);
-  }
-  return kColours[seen.size() % kNumColours];
-}
-
 // Writes bands as long-format CSV rows from row number `row` on (with a leading `run`
 // column when `run` is given) and adds one Series per (run, activation) to `series`.
 void write_bands(demo::CsvWriter& csv, const std::vector<cv::Band>& bands, const std::string* run,
@@ -60,7 +47,7 @@ void write_bands(demo::CsvWriter& csv, const std::vector<cv::Band>& bands, const
     if (series.empty() || series.back().label != label) {
       Series s;
       s.label = label;
-      s.colour = colour_of(series, b.activation);
+      s.colour = demo::colour_of(b.activation);
       s.activation = b.activation;
       s.dash = dash;
       series.push_back(std::move(s));
@@ -221,13 +208,8 @@ int run(int argc, char** argv) {
   app.add_option("--width", config.width, "Units per hidden layer")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
-  app.add_option("--optim", config.optim, "Optimizer")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"adam", "sgd"}));
-  double lr = 0, noise = 0;
-  CLI::Option* lr_opt =
-      app.add_option("--lr", lr, "Learning rate (default 0.01 for adam, 0.1 for sgd)")
-          ->check(CLI::PositiveNumber);
+  demo::add_optimizer_flags(app, config.optim, config.lr);
+  double noise = 0;
   app.add_option("--steps", config.steps, "Full-batch training steps")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
@@ -255,13 +237,12 @@ int run(int argc, char** argv) {
   if (auto status = cli.parse(argc, argv)) return *status;
   const std::filesystem::path& dir = cli.out();
   if (!compare_files.empty()) return compare(dir, compare_files);
-  if (lr_opt->count() > 0) config.lr = lr;
   if (noise_opt->count() > 0) config.noise = noise;
   config.seed = cli.seed();
   slope::set_num_threads(1);  // small matrices: one thread is faster, and reproducible
 
   const cv::Split split = cv::load_data(config);
-  const double lr_used = config.lr.value_or(cv::default_lr(config.optim));
+  const double lr_used = config.lr > 0 ? config.lr : demo::default_lr(config.optim);
   fmt::print(
       "slope-curves: {} ({} train, {} test rows, {} features, {} classes), MLP {} x {} "
       "hidden, {} init, {} lr {}, {} steps, seeds {}..{}\n",
@@ -270,6 +251,8 @@ int run(int argc, char** argv) {
       config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
 
   std::vector<cv::Record> records;
+  std::list<std::pair<std::string, demo::History>> histories;
+  demo::RunsCsv runs(dir / "runs.csv");
   {
     const std::size_t per_run = static_cast<std::size_t>(config.steps);
     demo::Progress progress(
@@ -278,16 +261,23 @@ int run(int argc, char** argv) {
     for (const std::string& a : config.activations)
       for (int k = 0; k < config.seeds; ++k) {
         const std::uint64_t seed = config.seed + static_cast<std::uint64_t>(k);
-        std::vector<cv::Record> r = cv::train_run(config, split, a, seed, [&](int step) {
-          progress.update(done + static_cast<std::size_t>(step));
-        });
+        histories.emplace_back(fmt::format("{} seed {}", a, seed), demo::History{});
+        demo::History& h = histories.back().second;
+        std::vector<cv::Record> r = cv::train_run(
+            config, split, a, seed,
+            [&](int step) { progress.update(done + static_cast<std::size_t>(step)); }, &h);
+        runs.row(fmt::format("seed_{}", seed), a, config.depth, seed, h);
         done += per_run;
-        const cv::Record& train = r[r.size() - 2];
-        const cv::Record& test = r.back();
-        progress.print(
-            fmt::format("  {:<10} seed {}: train loss {:.4f} accuracy {:.1f}%, test "
-                        "accuracy {:.1f}%",
-                        a, seed, train.loss, 100 * train.accuracy, 100 * test.accuracy));
+        if (h.diverged) {
+          progress.print(fmt::format("  {:<10} seed {}: {}", a, seed, h.diverged->message()));
+        } else {
+          const cv::Record& train = r[r.size() - 2];
+          const cv::Record& test = r.back();
+          progress.print(
+              fmt::format("  {:<10} seed {}: train loss {:.4f} accuracy {:.1f}%, test "
+                          "accuracy {:.1f}%",
+                          a, seed, train.loss, 100 * train.accuracy, 100 * test.accuracy));
+        }
         records.insert(records.end(), r.begin(), r.end());
       }
   }
@@ -297,6 +287,7 @@ int run(int argc, char** argv) {
   for (const cv::Record& r : records)
     csv.row(r.activation, r.depth, r.seed, r.step, r.split, r.loss, r.accuracy);
   csv.commit();
+  runs.commit();
 
   const std::vector<cv::Band> bands = cv::bands(records);
   {
@@ -328,18 +319,20 @@ int run(int argc, char** argv) {
 
   demo::Summary summary;  // for out/REPORT.md
   for (const cv::Final& f : finals) {
-    summary.set("final_train_acc." + f.activation, f.train_acc.mean);
-    summary.set("final_test_acc." + f.activation, f.test_acc.mean);
-    summary.set("final_test_acc_std." + f.activation, f.test_acc.std);
-    summary.set("final_train_loss." + f.activation, f.train_loss.mean);
-    summary.set("steps_to_90." + f.activation, f.steps_to_90);
+    summary.set(cv::key::final_train_acc(f.activation), f.train_acc.mean);
+    summary.set(cv::key::final_test_acc(f.activation), f.test_acc.mean);
+    summary.set(cv::key::final_test_acc_std(f.activation), f.test_acc.std);
+    summary.set(cv::key::final_train_loss(f.activation), f.train_loss.mean);
+    summary.set(cv::key::steps_to_90(f.activation), f.steps_to_90);
   }
   summary.write(dir);
   fmt::print(
-      "\nwrote {}/: curves.csv curves_mean.csv summary.csv, curves.svg|png (with "
+      "\nwrote {}/: curves.csv curves_mean.csv runs.csv summary.csv, curves.svg|png (with "
       "curves.gnuplot)\n",
       dir.string());
-  return 0;
+  std::vector<std::pair<std::string, const demo::History*>> labelled;
+  for (const auto& [label, h] : histories) labelled.emplace_back(label, &h);
+  return demo::report_divergences(labelled);
 }
 
 }  // namespace

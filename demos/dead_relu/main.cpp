@@ -17,10 +17,11 @@
 #include <fmt/ranges.h>
 #include <slope/slope.hpp>
 
-#include "dead_relu_lib.hpp"
+#include "dead_relu/dead_relu.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
 #include "support/plot.hpp"
+#include "support/palette.hpp"
 #include "support/progress.hpp"
 #include "support/summary.hpp"
 
@@ -66,14 +67,8 @@ std::string paper_value(int n, int h) {
   return "";
 }
 
-const char* colour(std::size_t i) {
-  static const char* palette[] = {"#d6604d", "#2166ac", "#1b7837", "#762a83",
-                                  "#e08214", "#35978f", "#8c510a", "#c51b7d"};
-  return palette[i % std::size(palette)];
-}
-
 // Dead fraction over training: a panel per setting, a line per activation and layer
-// (colour = layer, solid relu, dashed leaky_relu, dotted gelu, ...).
+// (colour = activation, as in every demo; dash type = layer).
 void plot_dead(const fs::path& dir, const std::vector<std::string>& acts,
                const std::vector<dr::Setting>& settings, int layers) {
   const int cols = settings.size() > 4 ? 3 : 2;
@@ -94,8 +89,7 @@ void plot_dead(const fs::path& dir, const std::vector<std::string>& acts,
         body += fmt::format(
             "{}\"dead.csv\" skip 1 using 4:((strcol(1) eq \"{}\" && strcol(2) eq \"{}\" && "
             "$5 == {}) ? $6 : NaN) with lines lw {} dt {} lc rgb \"{}\" title \"{} layer {}\"",
-            sep, acts[a], s.name, l, a == 0 ? 2 : 1.5, a + 1,
-            colour(static_cast<std::size_t>(l - 1)), acts[a], l);
+            sep, acts[a], s.name, l, a == 0 ? 2 : 1.5, l, demo::colour_of(acts[a]), acts[a], l);
         sep = ", \\\n       ";
       }
     body += "\n";
@@ -118,7 +112,7 @@ void plot_born_dead(const fs::path& dir) {
         "yerrorlines lw 2 pt 7 lc rgb \"{2}\" title \"H = {1}, Monte Carlo\", \\\n"
         "       \"born_dead.csv\" skip 1 using 1:($2 == {1} ? $6 : NaN) with lines lw 1.5 dt 2 "
         "lc rgb \"{2}\" title \"H = {1}, upper bound\"",
-        sep, h, colour(i));
+        sep, h, demo::series_colour(i));
     sep = ", \\\n       ";
   }
   demo::gnuplot(dir, "born_dead", body + "\n", 800, 520);
@@ -193,12 +187,8 @@ int run(int argc, char** argv) {
         dr::Config c = base;
         c.activation = act;
         c.setting = s;
-        try {
-          results.push_back(
-              {act, s, dr::run(c, [&](std::size_t step) { progress.update(done + step); })});
-        } catch (const std::runtime_error& e) {
-          throw std::runtime_error(fmt::format("{}, setting {}: {}", act, s.name, e.what()));
-        }
+        results.push_back(
+            {act, s, dr::run(c, [&](std::size_t step) { progress.update(done + step); })});
         done += base.steps;
       }
     for (int h : kBornDepths)
@@ -220,6 +210,10 @@ int run(int argc, char** argv) {
           csv.row(r.activation, r.setting.name, base.seed, rec.step, rec.layer, rec.dead_frac,
                   rec.deaths, rec.revivals);
   csv.commit();
+  demo::RunsCsv runs(out / "runs.csv");
+  for (const Result& r : results)
+    runs.row(r.setting.name, r.activation, base.depth, base.seed, r.run.history);
+  runs.commit();
 
   demo::Summary summary;
   fmt::print("\n{:<11} {:<9} {:>20} {:>8} {:>7} {:>12} {:>14} {:>9}\n", "activation", "setting",
@@ -242,18 +236,20 @@ int run(int argc, char** argv) {
     deeper_revivals[r.activation] += static_cast<double>(rev_deep);
     grad_sum[r.activation] += r.run.layer1_dead_grad_abs_sum;
     dead_pairs[r.activation] += static_cast<double>(r.run.layer1_dead_unit_steps);
-    summary.set(fmt::format("final_dead_frac.{}.{}", r.activation, r.setting.name),
-                final_frac.front());
+    summary.set(dr::key::final_dead_frac(r.activation, r.setting.name), final_frac.front());
     std::string fracs;
     for (double f : final_frac) fracs += fmt::format("{}{:.2f}", fracs.empty() ? "" : " ", f);
-    fmt::print("{:<11} {:<9} {:>20} {:>8.2f} {:>7} {:>12} {:>14} {:>8.1f}%\n", r.activation,
-               r.setting.name, fracs, max_frac, deaths, rev1, rev_deep, 100 * r.run.final_accuracy);
+    fmt::print("{:<11} {:<9} {:>20} {:>8.2f} {:>7} {:>12} {:>14} {:>8.1f}%{}\n", r.activation,
+               r.setting.name, fracs, max_frac, deaths, rev1, rev_deep, 100 * r.run.final_accuracy,
+               r.run.history.diverged
+                   ? "  " + r.run.history.diverged->message() + "; measured up to it"
+                   : "");
   }
   for (const std::string& a : acts) {
-    summary.set("max_dead_frac." + a, max_dead[a]);
-    summary.set("layer1_revivals." + a, l1_revivals[a]);
-    summary.set("deeper_revivals." + a, deeper_revivals[a]);
-    summary.set("layer1_dead_grad_abs_sum." + a, grad_sum[a]);
+    summary.set(dr::key::max_dead_frac(a), max_dead[a]);
+    summary.set(dr::key::layer1_revivals(a), l1_revivals[a]);
+    summary.set(dr::key::deeper_revivals(a), deeper_revivals[a]);
+    summary.set(dr::key::layer1_dead_grad_abs_sum(a), grad_sum[a]);
   }
 
   fmt::print("\nmeasured over all {} settings (plain SGD, no weight decay):\n", settings.size());
@@ -286,8 +282,8 @@ int run(int argc, char** argv) {
       trials, "N", "H", "Monte Carlo", "stderr", "1-(1-2^-N)^H", "Lu et al. 2019 MC");
   for (const dr::BornDeadEstimate& e : born) {
     bcsv.row(e.width, e.depth, e.trials, e.probability, e.stderr_, e.upper_bound);
-    summary.set(fmt::format("born_dead.{}.{}", e.width, e.depth), e.probability);
-    summary.set(fmt::format("born_dead_bound.{}.{}", e.width, e.depth), e.upper_bound);
+    summary.set(dr::key::born_dead(e.width, e.depth), e.probability);
+    summary.set(dr::key::born_dead_bound(e.width, e.depth), e.upper_bound);
     fmt::print("{:>3} {:>3} {:>12.4f} {:>8.4f} {:>18.4f} {:>16}\n", e.width, e.depth, e.probability,
                e.stderr_, e.upper_bound, paper_value(e.width, e.depth));
   }
@@ -321,10 +317,14 @@ int run(int argc, char** argv) {
   plot_born_dead(out);
   summary.write(out);
   fmt::print(
-      "\nwrote {}/: dead.csv born_dead.csv summary.csv, dead|born_dead .svg|.png with "
-      "their .gnuplot scripts\n",
+      "\nwrote {}/: dead.csv runs.csv born_dead.csv summary.csv, dead|born_dead .svg|.png "
+      "with their .gnuplot scripts\n",
       out.string());
-  return 0;
+  std::vector<std::pair<std::string, const demo::History*>> labelled;
+  for (const Result& r : results)
+    labelled.emplace_back(fmt::format("{}, setting {}", r.activation, r.setting.name),
+                          &r.run.history);
+  return demo::report_divergences(labelled);
 }
 
 }  // namespace

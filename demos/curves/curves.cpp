@@ -1,4 +1,4 @@
-#include "curves_lib.hpp"
+#include "curves/curves.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -25,8 +25,6 @@ double default_noise(const std::string& data) {
   return 0.05;                        // circles, xor (teacher ignores noise)
 }
 
-double default_lr(const std::string& optim) { return optim == "sgd" ? 0.1 : 0.01; }
-
 Split load_data(const Config& config) {
   data::Dataset all;
   if (is_csv_path(config.data)) {
@@ -51,81 +49,27 @@ Split load_data(const Config& config) {
   return {std::move(train), std::move(test)};
 }
 
-namespace {
-
-// Where a non-finite loss came from: the first layer whose pre-activations z are not all
-// finite, or the loss itself.
-std::string non_finite_origin(const nn::MLP& model) {
-  for (std::size_t l = 0; l < model.z.size(); ++l)
-    if (!model.z[l].value().allFinite())
-      return fmt::format("the first non-finite pre-activation is in layer {} of {}", l + 1,
-                         model.z.size());
-  return "every layer's pre-activations are finite; the loss itself overflowed";
-}
-
-template <class Optimizer>
-std::vector<Record> train_loop(const Config& config, const Split& split, nn::MLP& model,
-                               Optimizer& opt, const std::string& activation, std::uint64_t seed,
-                               const std::function<void(int)>& on_step) {
-  const Tensor x_train = split.train.features(), x_test = split.test.features();
-  std::vector<Record> out;
-  auto record = [&](int step, const char* which, double loss, double acc) {
-    out.push_back({activation, config.depth, seed, step, which, loss, acc});
-  };
-  auto evaluate = [&](const Tensor& x, const std::vector<int>& y) {
-    const no_grad guard;
-    const Tensor logits = model.forward(x);
-    return std::pair{static_cast<double>(cross_entropy(logits, y).item()),
-                     slope::accuracy(logits, y)};
-  };
-  auto check = [&](double loss, int step) {
-    if (!std::isfinite(loss))
-      throw Diverged(fmt::format("{} seed {}: the loss is {} at step {}; {} (try a smaller --lr)",
-                                 activation, seed, std::isnan(loss) ? "NaN" : "infinite", step,
-                                 non_finite_origin(model)));
-  };
-  for (int step = 0; step <= config.steps; ++step) {
-    if (step == config.steps) {  // the trained model
-      const auto [train_loss, train_acc] = evaluate(x_train, split.train.y);
-      check(train_loss, step);
-      record(step, "train", train_loss, train_acc);
-      const auto [test_loss, test_acc] = evaluate(x_test, split.test.y);
-      record(step, "test", test_loss, test_acc);
-      break;
-    }
-    opt.zero_grad();
-    const Tensor logits = model.forward(x_train);
-    const Tensor loss = cross_entropy(logits, split.train.y);
-    check(loss.item(), step);
-    if (step % config.eval_every == 0) {
-      record(step, "train", loss.item(), slope::accuracy(logits, split.train.y));
-      const auto [test_loss, test_acc] = evaluate(x_test, split.test.y);
-      record(step, "test", test_loss, test_acc);
-    }
-    loss.backward();
-    opt.step();
-    if (on_step) on_step(step + 1);
-  }
-  return out;
-}
-
-}  // namespace
-
 std::vector<Record> train_run(const Config& config, const Split& split,
                               const std::string& activation, std::uint64_t seed,
-                              const std::function<void(int)>& on_step) {
-  std::vector<std::int64_t> sizes{static_cast<std::int64_t>(split.train.dim)};
-  for (int l = 0; l < config.depth; ++l) sizes.push_back(config.width);
-  sizes.push_back(split.train.classes);
+                              const std::function<void(int)>& on_step, History* history) {
   Rng rng(seed);
-  nn::MLP model(sizes, activation, nn::Init::parse(config.init), rng);
-  const double lr = config.lr.value_or(default_lr(config.optim));
-  if (config.optim == "sgd") {
-    optim::SGD<float> opt(model.parameters(), lr);
-    return train_loop(config, split, model, opt, activation, seed, on_step);
-  }
-  optim::Adam<float> opt(model.parameters(), lr);
-  return train_loop(config, split, model, opt, activation, seed, on_step);
+  const nn::MLP model =
+      make_mlp(split.train.dim, config.width, config.depth,
+               static_cast<std::size_t>(split.train.classes), activation,
+               nn::Init::parse(config.init), rng);
+  Optimizer opt(config.optim, model.parameters(), config.lr);
+  History h = train(
+      model, opt, split.train, split.test,
+      {static_cast<std::size_t>(config.steps), static_cast<std::size_t>(config.eval_every)}, {},
+      [&](std::size_t k) {
+        if (on_step) on_step(static_cast<int>(k));
+      });
+  std::vector<Record> out;
+  for (const CurvePoint& c : h.curves)
+    out.push_back({activation, config.depth, seed, static_cast<int>(c.step), c.split, c.loss,
+                   c.accuracy});
+  if (history) *history = std::move(h);
+  return out;
 }
 
 Stats stats(const std::vector<double>& v) {
@@ -280,5 +224,15 @@ std::vector<Record> read_curves(const std::string& path) {
   if (out.empty()) fail("no data rows");
   return out;
 }
+
+namespace key {
+std::string final_train_acc(std::string_view a) { return fmt::format("final_train_acc.{}", a); }
+std::string final_test_acc(std::string_view a) { return fmt::format("final_test_acc.{}", a); }
+std::string final_test_acc_std(std::string_view a) {
+  return fmt::format("final_test_acc_std.{}", a);
+}
+std::string final_train_loss(std::string_view a) { return fmt::format("final_train_loss.{}", a); }
+std::string steps_to_90(std::string_view a) { return fmt::format("steps_to_90.{}", a); }
+}  // namespace key
 
 }  // namespace slope::demo::curves

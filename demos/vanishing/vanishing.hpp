@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <slope/slope.hpp>
+
+#include "support/train.hpp"
 
 namespace slope::demo::vanishing {
 
@@ -24,32 +27,18 @@ struct Config {
   std::size_t samples = 300;
   double noise = 0.2;
   double test_fraction = 0.2;
-  std::string optim = "sgd";  // sgd or adam
-  double lr = 0.1;
+  std::string optim = "sgd";  // an optimizer_names() name
+  double lr = 0;              // 0: default_lr(optim)
   std::size_t steps = 200;
   std::size_t probe_every = 20;
   std::uint64_t seed = kDefaultSeed;
 };
 
-// One probed step. `layers` comes from the forward and backward pass at `step`
-// (before that step's update); each update_ratio from the optimizer step that follows
-// (NaN at the final step, after which no update is made).
-struct Probe {
-  std::size_t step = 0;
-  std::vector<probe::LayerStats> layers;  // one per Linear layer, 1 = nearest the input
-};
-
-struct Curve {
-  std::size_t step = 0;
-  std::string split;  // train or test
-  double loss = 0;
-  double accuracy = 0;
-};
-
-struct Run {
-  std::vector<Probe> probes;  // step 0, every probe_every steps, and the final step
-  std::vector<Curve> curves;  // train and test at the same steps
-};
+// A run's probes at step 0, every probe_every steps and the final step, its train and
+// test curves at the same steps, and where it diverged if it did (support/train.hpp).
+using Probe = ProbePoint;
+using Curve = CurvePoint;
+using Run = History;
 
 // The data (seed), its train/test split (seed + 2) and the model's weights (seed + 1),
 // so every activation and init of one seed sees the same data.
@@ -58,9 +47,9 @@ struct Split {
 };
 Split make_data(const Config& config);
 
-// Trains and probes. `on_step(step)` is called after every update (for a progress
-// line). A non-finite loss, activation or gradient throws std::runtime_error naming the
-// step and the layer.
+// Trains and probes on the shared loop. `on_step(step)` is called after every update
+// (for a progress line). A run that turns non-finite stops there: Run::diverged names
+// the step and the layer, and what was measured before it is kept.
 Run run(const Config& config, const std::function<void(std::size_t)>& on_step = {});
 
 // Layer 1's gradient norm over the last Linear layer's (the output layer's).
@@ -73,5 +62,15 @@ double slope_product(const std::vector<probe::LayerStats>& layers);
 // 0.25^(L-1) with L the number of Linear layers from layer 1 to the output layer
 // (depth + 1): the backward pass crosses L-1 = depth sigmoid slopes, each <= 1/4.
 double sigmoid_bound(int depth);
+
+// The keys of summary.csv, shared with slope-report: `<what>.<init>.<activation>.<depth>`.
+namespace key {
+std::string ratio(std::string_view init, std::string_view activation, int depth);
+std::string spread(std::string_view init, std::string_view activation, int depth);
+std::string train_acc(std::string_view init, std::string_view activation, int depth);
+std::string test_acc(std::string_view init, std::string_view activation, int depth);
+std::string best_train_acc(std::string_view init, std::string_view activation, int depth);
+std::string bound(int depth);
+}  // namespace key
 
 }  // namespace slope::demo::vanishing

@@ -18,9 +18,10 @@
 #include "support/cli.hpp"
 #include "support/output.hpp"
 #include "support/plot.hpp"
+#include "support/palette.hpp"
 #include "support/progress.hpp"
 #include "support/summary.hpp"
-#include "vanishing_lib.hpp"
+#include "vanishing/vanishing.hpp"
 
 namespace {
 
@@ -82,14 +83,12 @@ void write_csv(const fs::path& dir, const std::vector<const Result*>& results, s
         if (c.split == split)
           curves.row(r->activation, r->depth, seed, c.step, c.split, c.loss, c.accuracy);
   }
+  demo::RunsCsv runs(dir / "runs.csv");
+  for (const Result* r : results)
+    runs.row(r->init, r->activation, r->depth, seed, r->run);
   layers.commit();
   curves.commit();
-}
-
-const char* colour(std::size_t i) {
-  static const char* palette[] = {"#d6604d", "#2166ac", "#1b7837", "#762a83", "#e08214",
-                                  "#35978f", "#8c510a", "#c51b7d", "#4d4d4d", "#5aae61"};
-  return palette[i % std::size(palette)];
+  runs.commit();
 }
 
 // Gradient norm per layer at step 0: one line per activation, dash type per depth.
@@ -109,7 +108,7 @@ void plot_step0(const fs::path& dir, const std::string& init, const std::vector<
       body += fmt::format(
           "{}\"layers.csv\" skip 1 using 5:((strcol(1) eq \"{}\" && $2 == {} && $4 == 0) ? $6 : "
           "NaN) with linespoints lw 2 pt 7 ps 0.6 dt {} lc rgb \"{}\" title \"{} depth {}\"",
-          sep, acts[a], depths[d], d + 1, colour(a), acts[a], depths[d]);
+          sep, acts[a], depths[d], d + 1, demo::colour_of(acts[a]), acts[a], depths[d]);
       sep = ", \\\n       ";
     }
   demo::gnuplot(dir, "grad_step0", body + "\n", 900, 560);
@@ -168,7 +167,7 @@ void plot_curves(const fs::path& dir, const std::string& init, const std::vector
           body += fmt::format(
               "{}\"curves.csv\" skip 1 using 4:((strcol(1) eq \"{}\" && $2 == {} && "
               "strcol(5) eq \"{}\") ? ${} : NaN) with lines lw 2 dt {} lc rgb \"{}\" title \"{}\"",
-              sep, acts[a], depth, split, loss ? 6 : 7, train ? 1 : 2, colour(a),
+              sep, acts[a], depth, split, loss ? 6 : 7, train ? 1 : 2, demo::colour_of(acts[a]),
               train ? acts[a] : "");
           sep = ", \\\n       ";
         }
@@ -188,7 +187,6 @@ int run(int argc, char** argv) {
   van::Config base;
   std::vector<std::string> acts{"relu", "sigmoid", "tanh", "gelu"};
   std::string depth_list = "8", init_list = "xavier_uniform,kaiming_normal";
-  double lr = 0;  // 0: the optimizer's default below
   demo::Cli cli("vanishing",
                 "Deep MLPs with each activation: per-layer gradient norms at init and through "
                 "training, against sigmoid's 0.25^(L-1) bound",
@@ -214,11 +212,7 @@ int run(int argc, char** argv) {
   app.add_option("--noise", base.noise, "Data noise")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
-  app.add_option("--optim", base.optim, "Optimizer")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sgd", "adam"}));
-  app.add_option("--lr", lr, "Learning rate (default 0.1 for sgd, 0.01 for adam)")
-      ->check(CLI::Range(1e-9, 100.0));
+  demo::add_optimizer_flags(app, base.optim, base.lr);
   app.add_option("--steps", base.steps, "Full-batch training steps")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
@@ -230,7 +224,7 @@ int run(int argc, char** argv) {
   // which on a loaded two-core machine made runs ten times slower.
   slope::set_num_threads(1);
   base.seed = cli.seed();
-  base.lr = lr > 0 ? lr : base.optim == "adam" ? 0.01 : 0.1;
+  if (base.lr <= 0) base.lr = demo::default_lr(base.optim);
   const std::vector<int> depths = parse_depths(depth_list);
   const std::vector<std::string> inits = parse_inits(init_list);
   const fs::path& out = cli.out();
@@ -254,41 +248,47 @@ int run(int argc, char** argv) {
         for (const std::string& act : acts) {
           van::Config c = base;
           c.init = init, c.depth = depth, c.activation = act;
-          try {
-            results.push_back(
-                {init, act, depth, van::run(c, [&](std::size_t s) { progress.update(done + s); })});
-          } catch (const std::runtime_error& e) {
-            throw std::runtime_error(
-                fmt::format("{} depth {} ({} init): {}", act, depth, init, e.what()));
-          }
+          results.push_back(
+              {init, act, depth, van::run(c, [&](std::size_t s) { progress.update(done + s); })});
           done += base.steps;
         }
   }
 
   demo::Summary summary;
-  for (int depth : depths) summary.set(fmt::format("bound.{}", depth), van::sigmoid_bound(depth));
+  for (int depth : depths) summary.set(van::key::bound(depth), van::sigmoid_bound(depth));
+  std::size_t diverged = 0;
   for (const std::string& init : inits) {
     fmt::print("\n{} init\n", init);
-    fmt::print("  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>9}  {:>8}\n", "activation", "depth",
-               "|g1|/|gL| at step 0", "max/min |gl|", "0.25^(L-1)", "train acc", "test acc");
+    fmt::print("  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>9}  {:>8}  {}\n", "activation", "depth",
+               "|g1|/|gL| at step 0", "max/min |gl|", "0.25^(L-1)", "train acc", "test acc",
+               "best train acc (step)");
     std::vector<const Result*> mine;
     for (const Result& r : results)
       if (r.init == init) mine.push_back(&r);
     for (const Result* r : mine) {
+      const std::string bound =
+          r->activation == "sigmoid" ? fmt::format("{:.4g}", van::sigmoid_bound(r->depth)) : "";
+      if (r->run.diverged) ++diverged;
+      if (r->run.probes.empty()) {  // diverged at step 0: nothing measured
+        fmt::print("  {:<11} {:>5}  {}\n", r->activation, r->depth, r->run.diverged->message());
+        continue;
+      }
       const auto& step0 = r->run.probes.front().layers;
       const double ratio = van::first_over_last(step0), spread = van::spread(step0);
       double train_acc = NAN, test_acc = NAN;
       for (const van::Curve& c : r->run.curves)
         (c.split == "train" ? train_acc : test_acc) = c.accuracy;
-      const std::string key = fmt::format("{}.{}.{}", init, r->activation, r->depth);
-      summary.set("ratio." + key, ratio);
-      summary.set("spread." + key, spread);
-      summary.set("train_acc." + key, train_acc);
-      summary.set("test_acc." + key, test_acc);
-      const std::string bound =
-          r->activation == "sigmoid" ? fmt::format("{:.4g}", van::sigmoid_bound(r->depth)) : "";
-      fmt::print("  {:<11} {:>5}  {:>24}  {:>12.3g}  {:>11}  {:>8.1f}%  {:>7.1f}%\n", r->activation,
-                 r->depth, ratio_text(ratio), spread, bound, 100 * train_acc, 100 * test_acc);
+      summary.set(van::key::ratio(init, r->activation, r->depth), ratio);
+      summary.set(van::key::spread(init, r->activation, r->depth), spread);
+      summary.set(van::key::train_acc(init, r->activation, r->depth), train_acc);
+      summary.set(van::key::test_acc(init, r->activation, r->depth), test_acc);
+      summary.set(van::key::best_train_acc(init, r->activation, r->depth),
+                  r->run.best_train_accuracy);
+      fmt::print("  {:<11} {:>5}  {:>24}  {:>12.3g}  {:>11}  {:>8.1f}%  {:>7.1f}%  {:.1f}% ({}){}\n",
+                 r->activation, r->depth, ratio_text(ratio), spread, bound, 100 * train_acc,
+                 100 * test_acc, 100 * r->run.best_train_accuracy, r->run.best_step,
+                 r->run.diverged ? "  " + r->run.diverged->message() + "; last measured above"
+                                 : "");
     }
 
     const fs::path dir = out / init;
@@ -296,12 +296,15 @@ int run(int argc, char** argv) {
     write_csv(dir, mine, base.seed);
     // The probed steps to draw through training: at most 11, evenly spread, first and last.
     std::vector<std::size_t> steps;
-    const std::vector<van::Probe>& probes = mine.front()->run.probes;
+    const std::vector<van::Probe>& probes =
+        std::max_element(mine.begin(), mine.end(), [](const Result* a, const Result* b) {
+          return a->run.probes.size() < b->run.probes.size();
+        })[0]->run.probes;
     const std::size_t shown = std::min<std::size_t>(11, probes.size());
     for (std::size_t i = 0; i < shown; ++i)
       steps.push_back(probes[shown == 1 ? 0 : i * (probes.size() - 1) / (shown - 1)].step);
     plot_step0(dir, init, acts, depths);
-    if (base.steps > 0) {  // with no training there is nothing to draw over steps
+    if (base.steps > 0 && !steps.empty()) {  // with no training nothing to draw over steps
       plot_training(dir, init, acts, depths.front(), steps);
       plot_curves(dir, init, acts, depths);
     }
@@ -310,6 +313,7 @@ int run(int argc, char** argv) {
   // The lesson's two claims, checked on this run's numbers.
   fmt::print("\n");
   for (const Result& r : results) {
+    if (r.run.probes.empty()) continue;
     const auto& step0 = r.run.probes.front().layers;
     const double ratio = van::first_over_last(step0), spread = van::spread(step0);
     if (r.activation == "sigmoid")
@@ -330,7 +334,7 @@ int run(int argc, char** argv) {
   // Terminal plots: log10 of the step-0 gradient norm by layer.
   for (const char* want : {"sigmoid", "relu"})
     for (const Result& r : results)
-      if (r.activation == want && r.depth == depths.front() &&
+      if (r.activation == want && r.depth == depths.front() && !r.run.probes.empty() &&
           (std::string(want) == "sigmoid" ? r.init == inits.front()
                                           : r.init.starts_with("kaiming"))) {
         std::vector<double> y;
@@ -346,10 +350,14 @@ int run(int argc, char** argv) {
 
   summary.write(out);
   fmt::print(
-      "\nwrote {}/: summary.csv, and per init <init>/: layers.csv curves.csv, "
+      "\nwrote {}/: summary.csv, and per init <init>/: layers.csv curves.csv runs.csv, "
       "grad_step0|grad_training|curves .svg|.png with their .gnuplot scripts\n",
       out.string());
-  return 0;
+  std::vector<std::pair<std::string, const demo::History*>> labelled;
+  for (const Result& r : results)
+    labelled.emplace_back(fmt::format("{} depth {} ({} init)", r.activation, r.depth, r.init),
+                          &r.run);
+  return demo::report_divergences(labelled);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 #include <fmt/core.h>
 #include <slope/slope.hpp>
 
-#include "micrograd_train.hpp"
+#include "micrograd/micrograd.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
 #include "support/plot.hpp"

@@ -10,9 +10,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <slope/slope.hpp>
+
+#include "support/train.hpp"
 
 namespace slope::demo::curves {
 
@@ -26,8 +29,8 @@ struct Config {
   int seeds = 3;  // model seeds seed, seed + 1, ..., seed + seeds - 1
   int depth = 4;  // hidden layers
   int width = 32;
-  std::string optim = "adam";  // adam or sgd
-  std::optional<double> lr;    // default: default_lr(optim)
+  std::string optim = "adam";  // an optimizer_names() name
+  double lr = 0;               // 0: default_lr(optim)
   int steps = 300;
   std::string init = "xavier_uniform";  // any nn::Init::parse name
   int eval_every = 10;
@@ -37,7 +40,6 @@ struct Config {
 bool is_csv_path(const std::string& data);
 // Noise that keeps each generator's classes separable but not trivially so.
 double default_noise(const std::string& data);
-double default_lr(const std::string& optim);
 
 // The data of a run, split once (seed config.seed) and shared by every activation and
 // seed, so runs differ only in the activation and the model's initial weights. Throws
@@ -59,20 +61,16 @@ struct Record {
   double accuracy;
 };
 
-// Thrown when the loss turns NaN or Inf; the message names the step and the first
-// layer whose pre-activations are not finite.
-class Diverged : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // Full-batch training of MLP({dim, width x depth, classes}) with cross-entropy from
-// initial weights drawn with Rng(seed). Records train and test loss and accuracy at
-// step 0, every eval_every steps (train: the step's own forward pass, before its
-// update) and after the last step. `on_step(k)` is called after each update.
+// initial weights drawn with Rng(seed), on the shared loop. Records train and test loss
+// and accuracy at step 0, every eval_every steps (train: the step's own forward pass,
+// before its update) and at the last step. `on_step(k)` is called after each update. A
+// run that turns non-finite stops there: its records end before that step and
+// `history->diverged` (when given) names the step and the layer.
 std::vector<Record> train_run(const Config& config, const Split& split,
                               const std::string& activation, std::uint64_t seed,
-                              const std::function<void(int)>& on_step = {});
+                              const std::function<void(int)>& on_step = {},
+                              History* history = nullptr);
 
 // Mean, sample standard deviation (0 for one value), min and max.
 struct Stats {
@@ -104,5 +102,14 @@ std::vector<Final> finals(const std::vector<Record>& records);
 // Reads a curves.csv (header activation,depth,seed,step,split,loss,accuracy). Throws
 // UsageError naming the file and line of the first problem.
 std::vector<Record> read_curves(const std::string& path);
+
+// The keys of summary.csv, shared with slope-report: `<what>.<activation>`.
+namespace key {
+std::string final_train_acc(std::string_view activation);
+std::string final_test_acc(std::string_view activation);
+std::string final_test_acc_std(std::string_view activation);
+std::string final_train_loss(std::string_view activation);
+std::string steps_to_90(std::string_view activation);
+}  // namespace key
 
 }  // namespace slope::demo::curves

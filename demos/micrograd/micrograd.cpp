@@ -1,4 +1,4 @@
-#include "micrograd_train.hpp"
+#include "micrograd/micrograd.hpp"
 
 #include <cmath>
 #include <stdexcept>

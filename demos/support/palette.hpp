@@ -1,0 +1,17 @@
+// One colour per activation, the same in every plot of every demo.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace slope::demo {
+
+// The colour ("#rrggbb") of a registered activation; throws std::invalid_argument
+// listing the valid names for any other name.
+std::string_view colour_of(std::string_view activation);
+
+// A colour for series that are not activations (layers, settings): the i-th of a fixed
+// cycle.
+std::string_view series_colour(std::size_t i);
+
+}  // namespace slope::demo

@@ -1,0 +1,127 @@
+// The training loop every tensor demo shares: model building, an optimizer chosen by
+// name with its default learning rate, full-batch training on cross-entropy with a probe
+// schedule, and non-finite detection that stops a run and names the step and the layer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <slope/slope.hpp>
+
+#include "support/output.hpp"
+
+namespace slope::demo {
+
+// --- optimizer by name --------------------------------------------------------------
+
+// The optimizers a demo offers, and the learning rate each uses unless --lr is given.
+std::vector<std::string> optimizer_names();  // sgd, adam
+double default_lr(std::string_view optim);   // sgd 0.05, adam 0.01; UsageError otherwise
+
+// SGD (plain: no momentum, no weight decay) or Adam, chosen by name.
+class Optimizer {
+ public:
+  // lr <= 0 means default_lr(name). Throws UsageError for an unknown name.
+  Optimizer(std::string_view name, const std::vector<Tensor>& params, double lr = 0);
+  void zero_grad();
+  void step();
+  const std::string& name() const { return name_; }
+  double lr() const { return lr_; }
+
+ private:
+  std::string name_;
+  double lr_;
+  std::optional<optim::SGD<float>> sgd_;
+  std::optional<optim::Adam<float>> adam_;
+};
+
+// --optim NAME and --lr X on `app` (lr stays 0 unless given, meaning the default).
+void add_optimizer_flags(CLI::App& app, std::string& optim, double& lr);
+
+// --- models -------------------------------------------------------------------------
+
+// MLP({in, width x depth, classes}): depth hidden layers of `width` units.
+nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
+                 std::string_view activation, const nn::Init& init, Rng& rng);
+
+// --- the loop -----------------------------------------------------------------------
+
+struct Schedule {
+  std::size_t steps = 200;       // optimizer steps; step `steps` is measured, not taken
+  std::size_t probe_every = 20;  // probes and curves at step 0, every probe_every, and last
+};
+
+// Probes of one step, from that step's forward and backward (before its update); each
+// update_ratio from the optimizer step that follows (NaN at the last step).
+struct ProbePoint {
+  std::size_t step = 0;
+  std::vector<probe::LayerStats> layers;  // one per Linear layer, 1 = nearest the input
+  std::vector<probe::BlockStats> blocks;  // one per FeedForward block (none in an MLP)
+};
+
+// One row of curves.csv's observation: loss and accuracy on a split at a step (train:
+// the step's own forward pass, before its update).
+struct CurvePoint {
+  std::size_t step = 0;
+  std::string split;  // "train" or "test"
+  double loss = 0;
+  double accuracy = 0;
+};
+
+// Where a run turned non-finite: the step, and what (the first layer whose
+// pre-activations or gradient are not finite, or the loss itself).
+struct Divergence {
+  std::size_t step = 0;
+  int layer = 0;  // the Linear layer (1 = nearest the input); 0 when no layer is to blame
+  std::string what;
+  std::string message() const;  // "diverged at step 4: layer 3's pre-activations are ..."
+};
+
+struct History {
+  std::vector<ProbePoint> probes;
+  std::vector<CurvePoint> curves;   // train rows and test rows (test only with a test set)
+  std::optional<Divergence> diverged;  // the run stopped at that step; the rest is kept
+  // The best training accuracy measured and its step (the first it was reached).
+  double best_train_accuracy = 0;
+  std::size_t best_step = 0;
+};
+
+// Called at every step after the backward pass (the final, untaken step too) with that
+// forward pass's trace and logits, for a demo's own per-step measurements.
+using StepHook = std::function<void(std::size_t step, const probe::Trace&, const Tensor& logits)>;
+
+// Full-batch training of `model` on cross-entropy over `train`, evaluated on `test` (when
+// it has rows) at every probed step. `on_step(k)` is called after each update. A
+// non-finite loss, pre-activation or gradient stops the run: History::diverged says
+// where, and everything measured before it is kept.
+History train(const nn::AnyModule<float>& model, Optimizer& opt, const data::Dataset& train,
+              const data::Dataset& test, const Schedule& schedule,
+              const StepHook& on_forward = {}, const std::function<void(std::size_t)>& on_step = {});
+
+// runs.csv, one row per training run of a demo, saying how it ended:
+// run,activation,depth,seed,status,diverged_step,diverged_layer,best_train_accuracy,best_step
+// with `run` the demo's label for the setting (an init, a sweep setting, a model), status
+// "ok" or "diverged", and the diverged_ fields empty for a run that did not.
+class RunsCsv {
+ public:
+  explicit RunsCsv(const std::filesystem::path& path);
+  void row(std::string_view run, std::string_view activation, int depth, std::uint64_t seed,
+           const History& history);
+  void commit() { csv_.commit(); }
+
+ private:
+  CsvWriter csv_;
+};
+
+// Prints "slope-<demo>: <label>: diverged at step ..." on stderr for each diverged run
+// and returns the demo's exit status: kDiverged when any did, else 0.
+int report_divergences(const std::vector<std::pair<std::string, const History*>>& runs);
+
+}  // namespace slope::demo

@@ -1,0 +1,74 @@
+#include "vanishing/vanishing.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/core.h>
+
+namespace slope::demo::vanishing {
+
+Split make_data(const Config& config) {
+  const data::Dataset all = data::make(config.data, config.samples, config.noise, config.seed);
+  auto [train, test] = data::train_test_split(all, config.test_fraction, config.seed + 2);
+  return {std::move(train), std::move(test)};
+}
+
+Run run(const Config& config, const std::function<void(std::size_t)>& on_step) {
+  if (config.depth < 1 || config.width < 1 || config.probe_every < 1)
+    throw std::invalid_argument("depth, width and probe_every must be positive");
+  const Split split = make_data(config);
+  Rng rng(config.seed + 1);
+  const nn::MLP model = make_mlp(split.train.dim, config.width, config.depth,
+                                 static_cast<std::size_t>(split.train.classes), config.activation,
+                                 nn::Init::parse(config.init), rng);
+  Optimizer opt(config.optim, model.parameters(), config.lr);
+  return train(model, opt, split.train, split.test, {config.steps, config.probe_every}, {},
+               on_step);
+}
+
+double first_over_last(const std::vector<probe::LayerStats>& layers) {
+  if (layers.empty()) return std::numeric_limits<double>::quiet_NaN();
+  return layers.front().grad_norm / layers.back().grad_norm;
+}
+
+double spread(const std::vector<probe::LayerStats>& layers) {
+  if (layers.empty()) return std::numeric_limits<double>::quiet_NaN();
+  auto [lo, hi] = std::minmax_element(layers.begin(), layers.end(),
+                                      [](const probe::LayerStats& a, const probe::LayerStats& b) {
+                                        return a.grad_norm < b.grad_norm;
+                                      });
+  return hi->grad_norm / lo->grad_norm;
+}
+
+double slope_product(const std::vector<probe::LayerStats>& layers) {
+  double p = 1.0;
+  for (std::size_t l = 0; l + 1 < layers.size(); ++l) p *= layers[l].mean_slope;
+  return p;
+}
+
+double sigmoid_bound(int depth) { return std::pow(0.25, depth); }
+
+namespace key {
+namespace {
+std::string make(std::string_view what, std::string_view init, std::string_view act, int depth) {
+  return fmt::format("{}.{}.{}.{}", what, init, act, depth);
+}
+}  // namespace
+std::string ratio(std::string_view i, std::string_view a, int d) { return make("ratio", i, a, d); }
+std::string spread(std::string_view i, std::string_view a, int d) { return make("spread", i, a, d); }
+std::string train_acc(std::string_view i, std::string_view a, int d) {
+  return make("train_acc", i, a, d);
+}
+std::string test_acc(std::string_view i, std::string_view a, int d) {
+  return make("test_acc", i, a, d);
+}
+std::string best_train_acc(std::string_view i, std::string_view a, int d) {
+  return make("best_train_acc", i, a, d);
+}
+std::string bound(int depth) { return fmt::format("bound.{}", depth); }
+}  // namespace key
+
+}  // namespace slope::demo::vanishing

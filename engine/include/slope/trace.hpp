@@ -1,0 +1,85 @@
+// What a forward pass did, for the probes: a Trace records, while it is alive on this
+// thread, every Linear layer's output and the activation that read it, grouped into the
+// blocks (FeedForward) they ran in. Nothing is kept in the modules themselves, so any
+// module takes part: one built from nn::Linear and nn::Activation is recorded as it
+// runs, and a module of a user's own can call record_linear / record_activation.
+//
+//   slope::probe::Trace trace;              // records this thread's forwards while alive
+//   auto loss = slope::cross_entropy(model.forward(x), y);
+//   loss.backward();
+//   auto stats = slope::probe::layers(trace);   // see probes.hpp
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "slope/activations.hpp"
+#include "slope/tensor.hpp"
+
+namespace slope::probe {
+
+template <class T> class BasicTrace {
+ public:
+  // One Linear layer of the forward pass, in the order they ran (1 = nearest the input).
+  struct Layer {
+    BasicTensor<T> weight;  // the layer's weight; its grad() is read after backward()
+    BasicTensor<T> z;       // the layer's output, the pre-activation
+    BasicTensor<T> h;       // the activation's output; z itself when none read z
+    std::size_t activation = act::id_of<act::Identity>;  // catalogue id of that activation
+    int block = 0;          // the block (1, 2, ...) the layer ran inside; 0 for none
+  };
+
+  // Installs this trace as the thread's current one (a nested trace shadows an outer one
+  // until it is destroyed).
+  BasicTrace();
+  ~BasicTrace();
+  BasicTrace(const BasicTrace&) = delete;
+  BasicTrace& operator=(const BasicTrace&) = delete;
+
+  const std::vector<Layer>& layers() const { return layers_; }
+  int blocks() const { return blocks_; }
+  // Forgets what was recorded (to reuse one trace across steps).
+  void clear();
+
+  // The thread's current trace, or nullptr when none is recording.
+  static BasicTrace* current();
+
+  // Marks the layers recorded while it is alive as one block (FeedForward uses it).
+  class Block {
+   public:
+    Block();
+    ~Block();
+    Block(const Block&) = delete;
+    Block& operator=(const Block&) = delete;
+
+   private:
+    BasicTrace* trace_;
+    int previous_;
+  };
+
+  void add_linear(const BasicTensor<T>& weight, const BasicTensor<T>& out);
+  void add_activation(std::size_t id, const BasicTensor<T>& in, const BasicTensor<T>& out);
+
+ private:
+  std::vector<Layer> layers_;
+  int blocks_ = 0;
+  int open_block_ = 0;
+  BasicTrace* previous_;
+};
+
+using Trace = BasicTrace<float>;
+using TraceD = BasicTrace<double>;
+
+// Called by a module's forward: a Linear layer with `weight` produced `out`. A no-op
+// when no trace is recording.
+template <class T> void record_linear(const BasicTensor<T>& weight, const BasicTensor<T>& out) {
+  if (auto* t = BasicTrace<T>::current()) t->add_linear(weight, out);
+}
+// Called by a module's forward: activation `id` (a catalogue id) mapped `in` to `out`.
+// It is attributed to the last recorded Linear layer when `in` is that layer's output.
+template <class T>
+void record_activation(std::size_t id, const BasicTensor<T>& in, const BasicTensor<T>& out) {
+  if (auto* t = BasicTrace<T>::current()) t->add_activation(id, in, out);
+}
+
+}  // namespace slope::probe
