@@ -67,8 +67,8 @@ template <class T, class A> void BM_Floor(benchmark::State& state) {
   const auto L = static_cast<std::size_t>(c.depth);
   std::vector<Matrix<T>> W(L), b(L), dW(L), db(L), Z(L), H(L);
   for (std::size_t l = 0; l < L; ++l) {
-    W[l] = init.layers[l].weight.value();
-    b[l] = init.layers[l].bias.value();
+    W[l] = init.linear(l).weight.value();
+    b[l] = init.linear(l).bias.value();
     dW[l].resize(c.width, c.width);
     db[l].resize(1, c.width);
     Z[l].resize(c.batch, c.width);

@@ -135,19 +135,20 @@ TEST(Curves, FinalsAverageSeedsAndCountStepsToNinetyPercent) {
   EXPECT_EQ(b[3].split, "test");
 }
 
-TEST(Curves, DivergenceNamesTheStepAndLayer) {
+TEST(Curves, DivergenceStopsTheRunAndNamesTheStepAndLayer) {
   cv::Config c = small();
   c.optim = "sgd";
   c.lr = 1e30;
   const cv::Split split = cv::load_data(c);
-  try {
-    cv::train_run(c, split, "relu", 1);
-    FAIL() << "expected cv::Diverged";
-  } catch (const cv::Diverged& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("at step "), std::string::npos) << msg;
-    EXPECT_NE(msg.find("layer"), std::string::npos) << msg;
-  }
+  slope::demo::History h;
+  const std::vector<cv::Record> r = cv::train_run(c, split, "relu", 1, {}, &h);
+  ASSERT_TRUE(h.diverged.has_value());
+  const std::string msg = h.diverged->message();
+  EXPECT_NE(msg.find("at step "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("layer"), std::string::npos) << msg;
+  EXPECT_GE(h.diverged->layer, 1) << msg;
+  // Everything before the diverged step is kept, and nothing at or after it.
+  for (const cv::Record& rec : r) EXPECT_LT(static_cast<std::size_t>(rec.step), h.diverged->step);
 }
 
 TEST(Curves, DataNamesAndCsvFiles) {
@@ -258,14 +259,14 @@ TEST(CurvesDemo, BadInputExitsWithStatusTwoAndOneLine) {
   EXPECT_NE(read(err).find(bad.string() + ":3:"), std::string::npos) << read(err);
 }
 
-TEST(CurvesDemo, DivergenceExitsWithStatusOneNamingTheStep) {
+TEST(CurvesDemo, DivergenceExitsWithStatusThreeNamingTheStepAndStillWritesEverything) {
   TempDir tmp;
-  const fs::path err = tmp.path() / "err";
-  EXPECT_EQ(
-      run_demo(kSmallFlags + " --optim sgd --lr 1e30 --out '" + (tmp.path() / "o").string() + "'",
-               err),
-      1);
+  const fs::path err = tmp.path() / "err", out = tmp.path() / "o";
+  EXPECT_EQ(run_demo(kSmallFlags + " --optim sgd --lr 1e6 --out '" + out.string() + "'", err), 3);
   const std::string msg = read(err);
-  EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << msg;
-  EXPECT_NE(msg.find("at step "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("diverged at step "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("layer"), std::string::npos) << msg;
+  for (const char* f : {"curves.csv", "runs.csv", "summary.csv"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  EXPECT_NE(read(out / "runs.csv").find(",diverged,"), std::string::npos) << read(out / "runs.csv");
 }

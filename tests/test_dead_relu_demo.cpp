@@ -59,10 +59,10 @@ const dr::LayerRecord& record(const dr::Run& run, std::size_t step, int layer) {
 // every example, so it is dead from the start; unit 1 computes relu(x).
 slope::nn::MLP net_with_a_dead_first_layer_unit(const std::string& activation) {
   slope::nn::MLP model({1, 2, 2}, activation);
-  set(model.layers[0].weight, {{-1.0f}, {1.0f}});
-  set(model.layers[0].bias, {{0.0f, 0.0f}});
-  set(model.layers[1].weight, {{0.5f, 1.0f}, {-0.5f, -1.0f}});
-  set(model.layers[1].bias, {{0.0f, 0.0f}});
+  set(model.linear(0).weight, {{-1.0f}, {1.0f}});
+  set(model.linear(0).bias, {{0.0f, 0.0f}});
+  set(model.linear(1).weight, {{0.5f, 1.0f}, {-0.5f, -1.0f}});
+  set(model.linear(1).bias, {{0.0f, 0.0f}});
   return model;
 }
 
@@ -96,10 +96,13 @@ TEST(DeadReluDemo, DeadFirstLayerUnitGetsZeroGradientAndNeverRevives) {
   const slope::nn::MLP model = net_with_a_dead_first_layer_unit("relu");
   const Tensor x = Tensor::from({{1}, {2}, {3}, {0.5}});
   const std::vector<int> labels{0, 1, 0, 1};
-  model.forward(x);
-  EXPECT_EQ(slope::probe::dead_units(model, 0), (std::vector<bool>{true, false}));
-  const Tensor::Matrix w0 = model.layers[0].weight.value(), b0 = model.layers[0].bias.value();
-  const Tensor::Matrix w1 = model.layers[1].weight.value();
+  {
+    const slope::probe::Trace trace;
+    model.forward(x);
+    EXPECT_EQ(slope::probe::dead_units(trace, 0), (std::vector<bool>{true, false}));
+  }
+  const Tensor::Matrix w0 = model.linear(0).weight.value(), b0 = model.linear(0).bias.value();
+  const Tensor::Matrix w1 = model.linear(1).weight.value();
 
   const dr::Run run = dr::train(model, x, labels, 0.5, 20);
   EXPECT_EQ(run.layer1_dead_grad_abs_sum, 0.0);
@@ -109,10 +112,10 @@ TEST(DeadReluDemo, DeadFirstLayerUnitGetsZeroGradientAndNeverRevives) {
     EXPECT_EQ(r.revivals, 0u);
   }
   // The dead unit's row is bit for bit where it started; the live unit's has moved.
-  EXPECT_EQ(model.layers[0].weight.value()(0, 0), w0(0, 0));
-  EXPECT_EQ(model.layers[0].bias.value()(0, 0), b0(0, 0));
-  EXPECT_NE(model.layers[0].weight.value()(1, 0), w0(1, 0));
-  EXPECT_TRUE(model.layers[1].weight.value() != w1);
+  EXPECT_EQ(model.linear(0).weight.value()(0, 0), w0(0, 0));
+  EXPECT_EQ(model.linear(0).bias.value()(0, 0), b0(0, 0));
+  EXPECT_NE(model.linear(0).weight.value()(1, 0), w0(1, 0));
+  EXPECT_TRUE(model.linear(1).weight.value() != w1);
 }
 
 TEST(DeadReluDemo, LeakyReluUnitIsNeverDead) {
@@ -129,18 +132,18 @@ TEST(DeadReluDemo, LeakyReluUnitIsNeverDead) {
 // own weights got no gradient, is alive at step 1.
 TEST(DeadReluDemo, DeeperDeadUnitRevivesWhenTheLayerBelowLearns) {
   slope::nn::MLP model({1, 1, 2, 2}, "relu");
-  set(model.layers[0].weight, {{1.0f}});
-  set(model.layers[0].bias, {{0.0f}});
-  set(model.layers[1].weight, {{1.0f}, {1.0f}});
-  set(model.layers[1].bias, {{-2.5f, 0.0f}});
-  set(model.layers[2].weight, {{1.0f, 1.0f}, {0.0f, 0.0f}});
-  set(model.layers[2].bias, {{0.0f, 0.0f}});
+  set(model.linear(0).weight, {{1.0f}});
+  set(model.linear(0).bias, {{0.0f}});
+  set(model.linear(1).weight, {{1.0f}, {1.0f}});
+  set(model.linear(1).bias, {{-2.5f, 0.0f}});
+  set(model.linear(2).weight, {{1.0f, 1.0f}, {0.0f, 0.0f}});
+  set(model.linear(2).bias, {{0.0f, 0.0f}});
   const dr::Run run = dr::train(model, Tensor::from({{1}, {2}}), {0, 0}, 2.0, 1);
   EXPECT_EQ(record(run, 0, 2).dead_frac, 0.5);
   EXPECT_EQ(record(run, 1, 2).dead_frac, 0.0);
   EXPECT_EQ(record(run, 1, 2).revivals, 1u);
-  EXPECT_NEAR(model.layers[0].weight.value()(0, 0), 1.0 + 2 * 0.2537, 1e-3);
-  EXPECT_EQ(model.layers[1].bias.value()(0, 0), -2.5f);
+  EXPECT_NEAR(model.linear(0).weight.value()(0, 0), 1.0 + 2 * 0.2537, 1e-3);
+  EXPECT_EQ(model.linear(1).bias.value()(0, 0), -2.5f);
 }
 
 // The default data and model under the settings that kill most units, shortened: relu's
@@ -172,14 +175,25 @@ TEST(DeadReluDemo, DivergenceNamesTheStepAndTheLayer) {
   c.depth = 8;
   c.samples = 60;
   c.steps = 50;
-  try {
-    dr::run(c);
-    FAIL() << "expected the run to diverge";
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("step "), std::string::npos) << msg;
-    EXPECT_NE(msg.find("layer "), std::string::npos) << msg;
-  }
+  const dr::Run run = dr::run(c);
+  ASSERT_TRUE(run.history.diverged.has_value()) << "expected the run to diverge";
+  const std::string msg = run.history.diverged->message();
+  EXPECT_NE(msg.find("step "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("layer "), std::string::npos) << msg;
+  for (const dr::LayerRecord& r : run.records) EXPECT_LT(r.step, run.history.diverged->step);
+}
+
+TEST(DeadReluDemo, ActAllWritesEverythingAndExitsThreeWhenIdentityDiverges) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "o", err = tmp.path() / "err";
+  EXPECT_EQ(run_demo("--act all --steps 20 --trials 10 --out '" + out.string() + "'", err), 3);
+  const std::string msg = read(err);
+  EXPECT_NE(msg.find("identity, setting lr_1: diverged at step"), std::string::npos) << msg;
+  for (const char* f : {"dead.csv", "runs.csv", "born_dead.csv", "summary.csv"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  const std::string runs = read(out / "runs.csv");
+  EXPECT_NE(runs.find("lr_1,identity,3,7,diverged,"), std::string::npos) << runs;
+  EXPECT_NE(runs.find("lr_1,relu,3,7,ok,"), std::string::npos) << runs;
 }
 
 // REFERENCE.md: 1 - (1 - 1/4)^10 = 0.9437 for N = 2, H = 10.

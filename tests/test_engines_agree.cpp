@@ -26,7 +26,8 @@ struct ScalarNet {
 
 ScalarNet copy_weights(const slope::nn::MLPD& model) {
   ScalarNet net;
-  for (const auto& layer : model.layers) {
+  for (std::size_t l = 0; l < model.depth(); ++l) {
+    const slope::nn::LinearD& layer = model.linear(l);
     const M& w = layer.weight.value();
     const M& b = layer.bias.value();
     net.w.emplace_back(static_cast<std::size_t>(w.rows()));
@@ -88,8 +89,8 @@ void expect_engines_agree(const std::string& act, Loss loss, std::uint64_t seed)
   EXPECT_GT(scalar.data(), 0.0) << "a loss of 0 would leave nothing to compare";
   double largest = 0;
   for (std::size_t l = 0; l < model.depth(); ++l) {
-    const M& gw = model.layers[l].weight.grad();
-    const M& gb = model.layers[l].bias.grad();
+    const M& gw = model.linear(l).weight.grad();
+    const M& gb = model.linear(l).bias.grad();
     for (Eigen::Index o = 0; o < gw.rows(); ++o) {
       const auto oi = static_cast<std::size_t>(o);
       for (Eigen::Index i = 0; i < gw.cols(); ++i) {

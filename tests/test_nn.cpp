@@ -182,10 +182,10 @@ TEST(Sequential, ForwardEqualsTheManualComposition) {
   const slope::nn::SequentialD seq{slope::nn::LinearD(3, 4, true, Init::pytorch(), rng),
                                    slope::nn::ActivationD("tanh"),
                                    slope::nn::LinearD(4, 2, true, Init::pytorch(), rng)};
-  ASSERT_EQ(seq.layers.size(), 3u);
+  ASSERT_EQ(seq.size(), 3u);
   EXPECT_EQ(seq.parameters().size(), 4u);
-  const auto& l1 = std::get<slope::nn::LinearD>(seq.layers[0]);
-  const auto& l2 = std::get<slope::nn::LinearD>(seq.layers[2]);
+  const auto& l1 = seq.at<slope::nn::LinearD>(0);
+  const auto& l2 = seq.at<slope::nn::LinearD>(2);
   const M x = TensorD::from({{0.5, -1, 2}, {1, 1, 1}}).value();
   M h = x * l1.weight.value().transpose();
   h.rowwise() += l1.bias.value().row(0);
@@ -217,9 +217,9 @@ TEST(MLP, SizesGiveLayersOfPyTorchShapes) {
   EXPECT_EQ(model.activation(), "gelu");
   const std::vector<std::pair<int, int>> shapes = {{5, 3}, {4, 5}, {2, 4}};
   for (std::size_t l = 0; l < 3; ++l) {
-    EXPECT_EQ(model.layers[l].weight.rows(), shapes[l].first);
-    EXPECT_EQ(model.layers[l].weight.cols(), shapes[l].second);
-    EXPECT_EQ(model.layers[l].bias.cols(), shapes[l].first);
+    EXPECT_EQ(model.linear(l).weight.rows(), shapes[l].first);
+    EXPECT_EQ(model.linear(l).weight.cols(), shapes[l].second);
+    EXPECT_EQ(model.linear(l).bias.cols(), shapes[l].first);
   }
   const auto params = model.parameters();
   ASSERT_EQ(params.size(), 6u);
@@ -229,19 +229,22 @@ TEST(MLP, SizesGiveLayersOfPyTorchShapes) {
   const TensorD y = model.forward(TensorD::zeros(7, 3));
   EXPECT_EQ(y.rows(), 7);
   EXPECT_EQ(y.cols(), 2);
-  EXPECT_EQ(model.z.size(), 3u);
-  EXPECT_EQ(model.h.size(), 3u);
+  // Built as a Sequential: Linear, Activation, Linear, Activation, Linear.
+  EXPECT_EQ(model.size(), 5u);
+  EXPECT_EQ(model.depth(), 3u);
+  EXPECT_EQ(model.at<slope::nn::ActivationD>(1).name(), model.activation());
+  EXPECT_EQ(&model.at<slope::nn::LinearD>(4), &model.linear(2));
 }
 
 TEST(MLP, ForwardAppliesTheActivationBetweenLayersButNotAfterTheLast) {
   slope::Rng rng(4);
   const slope::nn::MLPD model({2, 3, 1}, "relu", Init::pytorch(), rng);
   const M x = TensorD::from({{1, -2}, {0.5, 0.25}}).value();
-  M h = x * model.layers[0].weight.value().transpose();
-  h.rowwise() += model.layers[0].bias.value().row(0);
+  M h = x * model.linear(0).weight.value().transpose();
+  h.rowwise() += model.linear(0).bias.value().row(0);
   h = h.cwiseMax(0.0);
-  M want = h * model.layers[1].weight.value().transpose();
-  want.rowwise() += model.layers[1].bias.value().row(0);
+  M want = h * model.linear(1).weight.value().transpose();
+  want.rowwise() += model.linear(1).bias.value().row(0);
   EXPECT_LT((model(TensorD(x)).value() - want).cwiseAbs().maxCoeff(), 1e-15);
 }
 
@@ -254,12 +257,12 @@ TEST(MLP, ParametersShareStorageWithTheModel) {
   slope::nn::MLPD model({2, 3, 1});
   const auto params = model.parameters();
   params[0].value()(0, 0) = 42.0;
-  EXPECT_EQ(model.layers[0].weight.value()(0, 0), 42.0);
+  EXPECT_EQ(model.linear(0).weight.value()(0, 0), 42.0);
   params[1].value().setZero();
-  EXPECT_EQ(model.layers[0].bias.value().cwiseAbs().sum(), 0.0);
+  EXPECT_EQ(model.linear(0).bias.value().cwiseAbs().sum(), 0.0);
   // A gradient from backward is visible through the parameter handles too.
   slope::mse_loss(model.forward(TensorD::from({{1, 2}})), TensorD::from({{1}})).backward();
-  EXPECT_EQ(&params[2].grad(), &model.layers[1].weight.grad());
+  EXPECT_EQ(&params[2].grad(), &model.linear(1).weight.grad());
   EXPECT_GT(params[2].grad().cwiseAbs().sum() + params[3].grad().cwiseAbs().sum(), 0.0);
 }
 
@@ -317,7 +320,7 @@ TYPED_TEST(SaveLoad, RoundTripRestoresEveryBit) {
   slope::Rng rng(1);
   const slope::nn::BasicMLP<T> model({3, 7, 5, 2}, "relu", Init::kaiming_normal(), rng);
   // Numbers a decimal format would round: awkward fractions, extremes, -0, subnormals.
-  auto& w = model.layers[0].weight.value();
+  auto& w = model.linear(0).weight.value();
   w(0, 0) = T(0.1);
   w(0, 1) = -T(0);
   w(0, 2) = std::numeric_limits<T>::denorm_min();

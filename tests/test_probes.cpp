@@ -113,10 +113,10 @@ struct Net {
 
 slope::nn::MLPD build(const Net& net, const char* activation) {
   slope::nn::MLPD model({net.w1.cols(), net.w1.rows(), 1}, activation);
-  model.layers[0].weight.value() = net.w1;
-  model.layers[0].bias.value() = net.b1;
-  model.layers[1].weight.value() = net.w2;
-  model.layers[1].bias.value() = net.b2;
+  model.linear(0).weight.value() = net.w1;
+  model.linear(0).bias.value() = net.b1;
+  model.linear(1).weight.value() = net.w2;
+  model.linear(1).bias.value() = net.b2;
   return model;
 }
 
@@ -129,8 +129,9 @@ const M kT = TensorD::from({{1}, {0}, {-1}, {2}}).value();
 
 TEST(Probes, ReluLayerWithADeadUnitMatchesTheHandComputation) {
   const slope::nn::MLPD model = build(kReluNet, "relu");
+  const slope::probe::TraceD trace;  // records the forward below
   slope::mse_loss(model.forward(TensorD(kX)), TensorD(kT)).backward();
-  const auto got = slope::probe::layers(model);
+  const auto got = slope::probe::layers(trace);
   const auto want = reference(kX, kReluNet.w1, kReluNet.b1, kReluNet.w2, kReluNet.b2, kT, kRelu);
   expect_stats(got, want);
   // By hand: z1 = (-1, -1, -1, -1 | 1.5, -0.5, 2.5, 1 | -1, -1.5, 3, 0). Unit 0 dead
@@ -142,16 +143,17 @@ TEST(Probes, ReluLayerWithADeadUnitMatchesTheHandComputation) {
   EXPECT_EQ(got[1].dead_frac, 0.0);
   EXPECT_EQ(got[1].saturated_frac, 0.0);
   EXPECT_EQ(got[1].mean_slope, 1.0);
-  EXPECT_EQ(slope::probe::dead_units(model, 0), (std::vector<bool>{true, false, false}));
-  EXPECT_EQ(slope::probe::dead_units(model, 1), (std::vector<bool>{false}));
+  EXPECT_EQ(slope::probe::dead_units(trace, 0), (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(slope::probe::dead_units(trace, 1), (std::vector<bool>{false}));
 }
 
 TEST(Probes, TheSameUnitIsNotDeadUnderLeakyReluOrGelu) {
   for (const char* act : {"leaky_relu", "gelu", "elu", "silu"}) {
     const slope::nn::MLPD model = build(kReluNet, act);
-    slope::mse_loss(model.forward(TensorD(kX)), TensorD(kT)).backward();
-    EXPECT_EQ(slope::probe::layers(model)[0].dead_frac, 0.0) << act;
-    EXPECT_EQ(slope::probe::dead_units(model, 0), (std::vector<bool>(3, false))) << act;
+    const slope::probe::TraceD trace;  // records the forward below
+  slope::mse_loss(model.forward(TensorD(kX)), TensorD(kT)).backward();
+    EXPECT_EQ(slope::probe::layers(trace)[0].dead_frac, 0.0) << act;
+    EXPECT_EQ(slope::probe::dead_units(trace, 0), (std::vector<bool>(3, false))) << act;
   }
 }
 
@@ -161,8 +163,9 @@ TEST(Probes, SigmoidLayerWithHugePreActivationsIsSaturated) {
                 TensorD::from({{1.5, -1}}).value(), TensorD::from({{0}}).value()};
   const M x = TensorD::from({{1}, {-1}, {1.5}, {-0.5}}).value();
   const slope::nn::MLPD model = build(net, "sigmoid");
+  const slope::probe::TraceD trace;
   slope::mse_loss(model.forward(TensorD(x)), TensorD(kT)).backward();
-  const auto got = slope::probe::layers(model);
+  const auto got = slope::probe::layers(trace);
   expect_stats(got, reference(x, net.w1, net.b1, net.w2, net.b2, kT, kSigmoid));
   EXPECT_DOUBLE_EQ(got[0].saturated_frac, 0.5);
   EXPECT_EQ(got[0].dead_frac, 0.0);
@@ -171,23 +174,26 @@ TEST(Probes, SigmoidLayerWithHugePreActivationsIsSaturated) {
 
 TEST(Probes, FloatModelsAreProbedToo) {
   slope::nn::MLP model({2, 3, 1}, "relu");
-  model.layers[0].weight.value() = kReluNet.w1.cast<float>();
-  model.layers[0].bias.value() = kReluNet.b1.cast<float>();
-  model.layers[1].weight.value() = kReluNet.w2.cast<float>();
-  model.layers[1].bias.value() = kReluNet.b2.cast<float>();
+  model.linear(0).weight.value() = kReluNet.w1.cast<float>();
+  model.linear(0).bias.value() = kReluNet.b1.cast<float>();
+  model.linear(1).weight.value() = kReluNet.w2.cast<float>();
+  model.linear(1).bias.value() = kReluNet.b2.cast<float>();
+  const slope::probe::Trace trace;
   slope::mse_loss(model.forward(slope::Tensor(kX.cast<float>())), slope::Tensor(kT.cast<float>()))
       .backward();
-  const auto got = slope::probe::layers(model);
+  const auto got = slope::probe::layers(trace);
   const auto want = reference(kX, kReluNet.w1, kReluNet.b1, kReluNet.w2, kReluNet.b2, kT, kRelu);
   EXPECT_DOUBLE_EQ(got[0].dead_frac, 1.0 / 3);
   EXPECT_NEAR(got[0].grad_norm, want[0].grad_norm, 1e-5);
   EXPECT_NEAR(got[0].act_std, want[0].act_std, 1e-6);
 }
 
-TEST(Probes, NeedAForwardFirst) {
+TEST(Probes, NeedAForwardWhileTheTraceIsAlive) {
   const slope::nn::MLPD model({2, 3, 1});
-  EXPECT_ANY_THROW(slope::probe::layers(model));
-  EXPECT_ANY_THROW(slope::probe::dead_units(model, 0));
+  (void)model.forward(TensorD(kX));  // before the trace: not recorded
+  const slope::probe::TraceD trace;
+  EXPECT_THROW(slope::probe::layers(trace), std::logic_error);
+  EXPECT_THROW(slope::probe::dead_units(trace, 0), std::out_of_range);
 }
 
 TEST(Probes, UpdateRatioIsStdOfTheChangeOverStdOfTheWeights) {
@@ -204,11 +210,11 @@ TEST(Probes, UpdateRatioOfAnSgdStepIsLrTimesGradStdOverWeightStd) {
   const slope::nn::MLPD model({4, 16, 1}, "tanh", slope::nn::Init::xavier_normal(), rng);
   const TensorD x(M::Random(32, 4)), t(M::Random(32, 1));
   slope::mse_loss(model.forward(x), t).backward();
-  const M before = model.layers[0].weight.value();
-  const M g = model.layers[0].weight.grad();
+  const M before = model.linear(0).weight.value();
+  const M g = model.linear(0).weight.grad();
   slope::optim::SGD<double> opt(model.parameters(), 0.01);
   opt.step();
-  const M& after = model.layers[0].weight.value();
+  const M& after = model.linear(0).weight.value();
   auto pop_std = [](const M& m) { return std::sqrt((m.array() - m.mean()).square().mean()); };
   EXPECT_NEAR(slope::probe::update_ratio<double>(before, after), 0.01 * pop_std(g) / pop_std(after),
               1e-12);

@@ -84,7 +84,7 @@ TEST(Threads, TwoModelsTrainedConcurrentlyMatchEachTrainedAlone) {
 TEST(Threads, NoGradAndTheDefaultRngArePerThread) {
   auto weights = [] {
     const slope::nn::MLP m({2, 4, 1});  // default_rng()
-    return m.layers[0].weight.value();
+    return m.linear(0).weight.value();
   };
   slope::manual_seed(5);
   const Tensor::Matrix first = weights();
@@ -145,10 +145,11 @@ TEST(Memory, StaysFlatOverManyTrainingSteps) {
   slope::optim::Adam<float> opt(model.parameters(), 1e-3);
   auto step = [&] {
     opt.zero_grad();
+    const slope::probe::Trace trace;
     const Tensor loss = slope::mse_loss(model.forward(x), y);
     loss.backward();
     opt.step();
-    slope::probe::layers(model);
+    slope::probe::layers(trace);
   };
   auto heap_bytes = [] {
     const struct mallinfo2 m = mallinfo2();

@@ -144,8 +144,8 @@ TEST(VanishingDemo, UpdateRatioIsTheFirstSgdStepsRelativeSize) {
     return std::sqrt((m.array() - m.mean()).square().mean());
   };
   for (std::size_t l = 0; l < model.depth(); ++l) {
-    const Eigen::MatrixXd g = model.layers[l].weight.grad().cast<double>();
-    const Eigen::MatrixXd w = model.layers[l].weight.value().cast<double>();
+    const Eigen::MatrixXd g = model.linear(l).weight.grad().cast<double>();
+    const Eigen::MatrixXd w = model.linear(l).weight.value().cast<double>();
     const double expected = std_dev(c.lr * g) / std_dev(w - c.lr * g);
     EXPECT_NEAR(run.probes.front().layers[l].update_ratio, expected, 1e-3 * expected)
         << "layer " << l + 1;
@@ -156,14 +156,36 @@ TEST(VanishingDemo, DivergenceNamesTheStepAndTheLayer) {
   van::Config c = small("identity", "normal(10)", 8);
   c.steps = 50;
   c.lr = 100;
-  try {
-    van::run(c);
-    FAIL() << "expected the run to diverge";
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("step "), std::string::npos) << msg;
-    EXPECT_NE(msg.find("layer "), std::string::npos) << msg;
-  }
+  const van::Run run = van::run(c);
+  ASSERT_TRUE(run.diverged.has_value()) << "expected the run to diverge";
+  const std::string msg = run.diverged->message();
+  EXPECT_NE(msg.find("step "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("layer "), std::string::npos) << msg;
+  // The run stops at its first non-finite step; what came before is kept.
+  EXPECT_LT(run.diverged->step, c.steps);
+  for (const van::Probe& p : run.probes) EXPECT_LT(p.step, run.diverged->step);
+}
+
+// --act all under the defaults: the identity stack under He init diverges within a few
+// steps. It is reported (stderr, runs.csv), every other run's outputs are written, and
+// the exit status is 3.
+TEST(VanishingDemo, ActAllWritesEverythingAndExitsThreeWhenIdentityDiverges) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "o", err = tmp.path() / "err";
+  EXPECT_EQ(run_demo("--act all --steps 30 --probe-every 10 --out '" + out.string() + "'", err),
+            3);
+  const std::string msg = read(err);
+  EXPECT_NE(msg.find("identity depth 8 (kaiming_normal init): diverged at step"),
+            std::string::npos)
+      << msg;
+  for (const char* init : {"xavier_uniform", "kaiming_normal"})
+    for (const char* f : {"layers.csv", "curves.csv", "runs.csv"})
+      EXPECT_TRUE(fs::exists(out / init / f)) << init << "/" << f;
+  const std::string runs = read(out / "kaiming_normal" / "runs.csv");
+  EXPECT_NE(runs.find("kaiming_normal,identity,8,42,diverged,"), std::string::npos) << runs;
+  EXPECT_NE(runs.find("kaiming_normal,relu,8,42,ok,"), std::string::npos) << runs;
+  EXPECT_NE(read(out / "kaiming_normal" / "curves.csv").find("softplus,8,42,30,test,"),
+            std::string::npos);
 }
 
 TEST(VanishingDemo, SameSeedGivesByteIdenticalCsvWithTheDesignSchemas) {
