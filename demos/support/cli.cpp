@@ -156,4 +156,22 @@ int run_main(const std::function<int()>& body) {
   }
 }
 
+std::vector<int> parse_depths(const std::string& list) {
+  std::vector<int> depths;
+  for (const std::string& item : split_list(list)) {
+    std::size_t used = 0;
+    int d = 0;
+    try {
+      d = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || item.empty() || d < 1 || d > 1000)
+      throw UsageError("--depth: '" + item + "' is not a depth in 1..1000 (in '" + list +
+                             "')");
+    if (std::find(depths.begin(), depths.end(), d) == depths.end()) depths.push_back(d);
+  }
+  return depths;
+}
+
 }  // namespace slope::demo

@@ -76,6 +76,10 @@ CLI::Validator init_name();
 // Splits "8,16,32" at the commas ("" gives one empty item).
 std::vector<std::string> split_list(std::string_view list);
 
+// Parses --depth's "8,16,32": each a whole number in 1..1000, duplicates dropped; throws
+// UsageError naming the bad item.
+std::vector<int> parse_depths(const std::string& list);
+
 // Splits "relu,tanh" into names, expanding "all"; throws UsageError for unknown names.
 std::vector<std::string> parse_activation_list(std::string_view list);
 

@@ -35,24 +35,6 @@ struct Result {
   van::Run run;
 };
 
-std::vector<int> parse_depths(const std::string& list) {
-  std::vector<int> depths;
-  for (const std::string& item : demo::split_list(list)) {
-    std::size_t used = 0;
-    int d = 0;
-    try {
-      d = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || item.empty() || d < 1 || d > 1000)
-      throw demo::UsageError("--depth: '" + item + "' is not a depth in 1..1000 (in '" + list +
-                             "')");
-    if (std::find(depths.begin(), depths.end(), d) == depths.end()) depths.push_back(d);
-  }
-  return depths;
-}
-
 std::vector<std::string> parse_inits(const std::string& list) {
   std::vector<std::string> inits;
   for (const std::string& item : demo::split_list(list)) {
@@ -225,7 +207,7 @@ int run(int argc, char** argv) {
   slope::set_num_threads(1);
   base.seed = cli.seed();
   if (base.lr <= 0) base.lr = demo::default_lr(base.optim);
-  const std::vector<int> depths = parse_depths(depth_list);
+  const std::vector<int> depths = demo::parse_depths(depth_list);
   const std::vector<std::string> inits = parse_inits(init_list);
   const fs::path& out = cli.out();
 

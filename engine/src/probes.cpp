@@ -109,13 +109,15 @@ template <class T> std::vector<LayerStats> layers(const BasicTrace<T>& trace) {
 template <class T> std::vector<BlockStats> blocks(const BasicTrace<T>& trace) {
   std::vector<BlockStats> out(static_cast<std::size_t>(trace.blocks()));
   std::vector<bool> seen(out.size(), false);
-  for (const auto& l : trace.layers()) {
+  for (std::size_t k = 0; k < trace.layers().size(); ++k) {
+    const auto& l = trace.layers()[k];
     if (l.block == 0) continue;
     BlockStats& b = out[static_cast<std::size_t>(l.block - 1)];
     const double norm = static_cast<double>(l.weight.grad().norm());
     if (!seen[static_cast<std::size_t>(l.block - 1)]) {  // the block's first layer: fc
       seen[static_cast<std::size_t>(l.block - 1)] = true;
       b.block = l.block;
+      b.first_layer = static_cast<int>(k + 1);
       b.grad_norm_fc = norm;
       b.hidden = measure<T>(l, l.block);
     }

@@ -36,6 +36,7 @@ template <class T> std::vector<LayerStats> layers(const BasicTrace<T>& trace);
 // and the statistics of its hidden activation (the fc layer's).
 struct BlockStats {
   int block = 0;                // 1 = nearest the input
+  int first_layer = 0;          // its fc's position in layers(trace) (1-based)
   double grad_norm_fc = 0;      // ||dL/dW|| of the block's first Linear layer (fc)
   double grad_norm_proj = 0;    // ||dL/dW|| of its last Linear layer (proj)
   double grad_norm = 0;         // both together: sqrt(fc^2 + proj^2)
