@@ -49,6 +49,10 @@ fi
 # Dead ReLUs with the defaults (lr sweep, negative bias, bad init; born dead, 3000 trials).
 run_demo dead-relu
 
+# The next lesson's block: 16 pre-LN residual FFN blocks beside a depth-16 MLP, for relu,
+# sigmoid, tanh, gelu and gelu_tanh, 2 seeds, shortened to 60 steps for the tour.
+run_demo ffn --seeds 2 --steps 60
+
 # Last: the report, from the summaries the demos above just wrote.
 if [ -x "$bindir/slope-report" ]; then
   echo "==> slope-report --in $outdir"

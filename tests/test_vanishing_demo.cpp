@@ -235,3 +235,24 @@ TEST(VanishingDemo, BadFlagsExitWithStatusTwoAndOneLine) {
   EXPECT_EQ(run_demo("--help", err), 0);
   EXPECT_EQ(read(err), "");
 }
+
+namespace {
+// The defaults train every one of the lesson's activations stably: no late blow-up, so the
+// final training accuracy the table reports is within 2 points of the best it reached.
+TEST(VanishingDemo, DefaultsTrainEveryDefaultActivationStably) {
+  for (const char* init : {"xavier_uniform", "kaiming_normal"})
+    for (const char* act : {"relu", "sigmoid", "tanh", "gelu"}) {
+      van::Config c;
+      c.init = init, c.activation = act;
+      c.lr = slope::demo::default_lr(c.optim);
+      const van::Run run = van::run(c);
+      ASSERT_FALSE(run.diverged.has_value()) << act << " " << init;
+      double final_acc = 0;
+      for (const van::Curve& p : run.curves)
+        if (p.split == "train" && p.step == c.steps) final_acc = p.accuracy;
+      EXPECT_GE(final_acc, run.best_train_accuracy - 0.02)
+          << act << " " << init << ": best " << run.best_train_accuracy << " at step "
+          << run.best_step;
+    }
+}
+}  // namespace

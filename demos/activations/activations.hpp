@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <slope/activations.hpp>
@@ -71,5 +72,30 @@ struct SigmoidSteps {
   double exp_neg_x, denominator, value;
 };
 SigmoidSteps sigmoid_by_hand(double x);
+
+// The keys of summary.csv, shared with slope-report.
+namespace key {
+inline std::string of(std::string_view what, std::string_view activation) {
+  return std::string(what) + "." + std::string(activation);
+}
+inline std::string max_slope(std::string_view a) { return of("max_slope", a); }
+inline std::string max_slope_at(std::string_view a) { return of("max_slope_at", a); }
+inline std::string slope_at_0(std::string_view a) { return of("slope_at_0", a); }
+inline std::string value_at_0(std::string_view a) { return of("value_at_0", a); }
+inline std::string slope_at_minus_1(std::string_view a) { return of("slope_at_-1", a); }
+inline std::string value_at_minus_1(std::string_view a) { return of("value_at_-1", a); }
+inline std::string range_min(std::string_view a) { return of("range_min", a); }
+inline std::string range_max(std::string_view a) { return of("range_max", a); }
+inline std::string min_value(std::string_view a) { return of("min_value", a); }
+inline std::string min_at(std::string_view a) { return of("min_at", a); }
+inline std::string sigmoid_product(int layers) { return of("sigmoid_product", std::to_string(layers)); }
+inline std::string bound(int layers) { return of("bound", std::to_string(layers)); }
+inline constexpr const char* kKinkWeight = "kink_weight";
+inline constexpr const char* kKinkBias = "kink_bias";
+inline constexpr const char* kKinkXFormula = "kink_x_formula";
+inline constexpr const char* kKinkXMeasured = "kink_x_measured";
+inline constexpr const char* kKinkSlopeLeft = "kink_slope_left";
+inline constexpr const char* kKinkSlopeRight = "kink_slope_right";
+}  // namespace key
 
 }  // namespace slope::demo::explorer

@@ -284,22 +284,22 @@ int run(int argc, char** argv) {
     const act::MaxSlope peak = act::max_slope(e);
     const ex::Extremes r = ex::extremes(e);
     const std::string a(e.info.name);
-    summary.set("max_slope." + a, peak.slope);
-    summary.set("max_slope_at." + a, peak.at + 0.0);
-    summary.set("slope_at_0." + a, e.slope(0.0));
-    summary.set("value_at_0." + a, e.value(0.0));
-    summary.set("range_min." + a, r.min_value);
-    summary.set("range_max." + a, r.max_value);
+    summary.set(ex::key::max_slope(a), peak.slope);
+    summary.set(ex::key::max_slope_at(a), peak.at + 0.0);
+    summary.set(ex::key::slope_at_0(a), e.slope(0.0));
+    summary.set(ex::key::value_at_0(a), e.value(0.0));
+    summary.set(ex::key::range_min(a), r.min_value);
+    summary.set(ex::key::range_max(a), r.max_value);
     if (std::find(names.begin(), names.end(), a) == names.end()) continue;
     print_table(e, peak);
     peak_lines.push_back(describe_peak(a, peak));
   }
   const act::Entry& gelu = act::get("gelu");
   const ex::Extremes gelu_range = ex::extremes(gelu);
-  summary.set("slope_at_-1.gelu", gelu.slope(-1.0));
-  summary.set("value_at_-1.gelu", gelu.value(-1.0));
-  summary.set("min_value.gelu", gelu_range.min_value);
-  summary.set("min_at.gelu", gelu_range.min_at);
+  summary.set(ex::key::slope_at_minus_1("gelu"), gelu.slope(-1.0));
+  summary.set(ex::key::value_at_minus_1("gelu"), gelu.value(-1.0));
+  summary.set(ex::key::min_value("gelu"), gelu_range.min_value);
+  summary.set(ex::key::min_at("gelu"), gelu_range.min_at);
 
   fmt::print("\nmaximum slopes, measured:\n");
   for (const std::string& line : peak_lines) fmt::print("  {}\n", line);
@@ -321,17 +321,17 @@ int run(int argc, char** argv) {
 
   const ex::Neuron neuron{weight, bias};
   const std::optional<ex::Kink> kink = show_hinge(dir, neuron);
-  summary.set("kink_weight", weight);
-  summary.set("kink_bias", bias);
-  summary.set("kink_x_formula", weight != 0.0 ? -bias / weight + 0.0 : NAN);
-  summary.set("kink_x_measured", kink ? kink->x : NAN);
-  summary.set("kink_slope_left", kink ? kink->slope_left : neuron.slope(-1.0));
-  summary.set("kink_slope_right", kink ? kink->slope_right : neuron.slope(1.0));
+  summary.set(ex::key::kKinkWeight, weight);
+  summary.set(ex::key::kKinkBias, bias);
+  summary.set(ex::key::kKinkXFormula, weight != 0.0 ? -bias / weight + 0.0 : NAN);
+  summary.set(ex::key::kKinkXMeasured, kink ? kink->x : NAN);
+  summary.set(ex::key::kKinkSlopeLeft, kink ? kink->slope_left : neuron.slope(-1.0));
+  summary.set(ex::key::kKinkSlopeRight, kink ? kink->slope_right : neuron.slope(1.0));
 
   show_exercises(x);
   const std::vector<ex::BoundRow> bound = show_bound(dir);
-  summary.set("sigmoid_product.8", bound[7].measured_product);
-  summary.set("bound.8", bound[7].bound);
+  summary.set(ex::key::sigmoid_product(8), bound[7].measured_product);
+  summary.set(ex::key::bound(8), bound[7].bound);
   summary.write(dir);
 
   fmt::print(

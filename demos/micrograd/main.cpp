@@ -186,9 +186,9 @@ int run(int argc, char** argv) {
   plot_curves(dir, config);
   write_neuron(dir, config, data);
   demo::Summary summary;  // for out/REPORT.md
-  summary.set("final_accuracy." + config.activation, last.accuracy);
-  summary.set("final_loss." + config.activation, last.loss);
-  summary.set("steps", static_cast<double>(config.steps));
+  summary.set(mg::key::final_accuracy(config.activation), last.accuracy);
+  summary.set(mg::key::final_loss(config.activation), last.loss);
+  summary.set(mg::key::kSteps, static_cast<double>(config.steps));
   summary.write(dir);
 
   fmt::print("\nfinal (after {} steps): loss {:.4f} accuracy {:.0f}%\n", config.steps, last.loss,

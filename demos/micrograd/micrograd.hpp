@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <slope/slope.hpp>
@@ -73,5 +74,12 @@ std::vector<StepResult> train(scalar::MLP& model, const Points& data, std::size_
 
 // The model's score at one point (its sign is the predicted class).
 double score(const scalar::MLP& model, double x1, double x2);
+
+// The keys of summary.csv, shared with slope-report.
+namespace key {
+inline std::string final_accuracy(std::string_view a) { return "final_accuracy." + std::string(a); }
+inline std::string final_loss(std::string_view a) { return "final_loss." + std::string(a); }
+inline constexpr const char* kSteps = "steps";
+}  // namespace key
 
 }  // namespace slope::demo::micrograd

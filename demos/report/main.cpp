@@ -9,14 +9,26 @@
 
 #include <fmt/format.h>
 
+#include "activations/activations.hpp"
+#include "curves/curves.hpp"
+#include "dead_relu/dead_relu.hpp"
+#include "ffn/ffn.hpp"
+#include "micrograd/micrograd.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
 #include "support/summary.hpp"
+#include "vanishing/vanishing.hpp"
 
 namespace {
 
 namespace demo = slope::demo;
 namespace fs = std::filesystem;
+namespace van = slope::demo::vanishing;
+namespace dr = slope::demo::dead_relu;
+namespace cv = slope::demo::curves;
+namespace ffn = slope::demo::ffn;
+namespace ex = slope::demo::explorer;
+namespace mg = slope::demo::micrograd;
 
 // The summaries of the tour, by demo directory name; a missing number is an error
 // that names the file and key, so a demo that stops measuring breaks `make demo`.
@@ -72,9 +84,9 @@ int run(int argc, char** argv) {
   add(fmt::format(
       "A neuron relu({} x + {}) folds at x = -b/w = {}; the explorer, sampling its slope, "
       "found the kink at x = {}, with slope {} to its left and {} to its right.",
-      num(n("activations", "kink_weight")), num(n("activations", "kink_bias")),
-      num(n("activations", "kink_x_formula")), num(n("activations", "kink_x_measured")),
-      num(n("activations", "kink_slope_left")), num(n("activations", "kink_slope_right"))));
+      num(n("activations", ex::key::kKinkWeight)), num(n("activations", ex::key::kKinkBias)),
+      num(n("activations", ex::key::kKinkXFormula)), num(n("activations", ex::key::kKinkXMeasured)),
+      num(n("activations", ex::key::kKinkSlopeLeft)), num(n("activations", ex::key::kKinkSlopeRight))));
   add("");
   add("![relu hinge](" + at + "activations/hinge.svg)  `slope-activations --weight 2 --bias 1`");
   add("");
@@ -84,9 +96,9 @@ int run(int argc, char** argv) {
   add(fmt::format(
       "In a depth-8 ReLU MLP under He init the per-layer weight-gradient norms at step 0 span "
       "a factor of {} (layer 1 over the last layer: {}); the same stack with sigmoid spans {}.",
-      g3(n("vanishing", "spread." + init_he + ".relu.8")),
-      g3(n("vanishing", "ratio." + init_he + ".relu.8")),
-      g3(n("vanishing", "spread." + init_x + ".sigmoid.8"))));
+      g3(n("vanishing", van::key::spread(init_he, "relu", 8))),
+      g3(n("vanishing", van::key::ratio(init_he, "relu", 8))),
+      g3(n("vanishing", van::key::spread(init_x, "sigmoid", 8)))));
   add("");
   add("![gradient norms per layer, He init](" + at + "vanishing/" + init_he +
       "/grad_step0.svg)  `slope-vanishing`");
@@ -98,11 +110,11 @@ int run(int argc, char** argv) {
       "Scanning the catalogue on a grid of step 0.001 over [-10, 10]: sigmoid's largest slope "
       "is {} at x = {} (its values span [{}, {}] on [-6, 6]); tanh's is {} at x = {}; relu's "
       "is {} (first reached at x = {}); gelu's is {} at x = {}.",
-      num(n("activations", "max_slope.sigmoid")), num(n("activations", "max_slope_at.sigmoid")),
-      g3(n("activations", "range_min.sigmoid")), g3(n("activations", "range_max.sigmoid")),
-      num(n("activations", "max_slope.tanh")), num(n("activations", "max_slope_at.tanh")),
-      num(n("activations", "max_slope.relu")), num(n("activations", "max_slope_at.relu")),
-      g3(n("activations", "max_slope.gelu")), g3(n("activations", "max_slope_at.gelu"))));
+      num(n("activations", ex::key::max_slope("sigmoid"))), num(n("activations", ex::key::max_slope_at("sigmoid"))),
+      g3(n("activations", ex::key::range_min("sigmoid"))), g3(n("activations", ex::key::range_max("sigmoid"))),
+      num(n("activations", ex::key::max_slope("tanh"))), num(n("activations", ex::key::max_slope_at("tanh"))),
+      num(n("activations", ex::key::max_slope("relu"))), num(n("activations", ex::key::max_slope_at("relu"))),
+      g3(n("activations", ex::key::max_slope("gelu"))), g3(n("activations", ex::key::max_slope_at("gelu")))));
   add("");
   add("![sigmoid and its slope](" + at +
       "activations/activation_sigmoid.svg)  `slope-activations`");
@@ -115,20 +127,20 @@ int run(int argc, char** argv) {
       "under Xavier init, layer 1's gradient norm at step 0 is {} of the last layer's at depth "
       "8 (bound 0.25^(L-1) = {}), while relu's is {}; after training, sigmoid reaches {} test "
       "accuracy against relu's {}.",
-      num(n("activations", "sigmoid_product.8")), num(n("activations", "bound.8")),
-      g3(n("vanishing", "ratio." + init_x + ".sigmoid.8")), g3(n("vanishing", "bound.8")),
-      g3(n("vanishing", "ratio." + init_x + ".relu.8")),
-      pct(n("vanishing", "test_acc." + init_x + ".sigmoid.8")),
-      pct(n("vanishing", "test_acc." + init_x + ".relu.8"))));
+      num(n("activations", ex::key::sigmoid_product(8))), num(n("activations", ex::key::bound(8))),
+      g3(n("vanishing", van::key::ratio(init_x, "sigmoid", 8))), g3(n("vanishing", van::key::bound(8))),
+      g3(n("vanishing", van::key::ratio(init_x, "relu", 8))),
+      pct(n("vanishing", van::key::test_acc(init_x, "sigmoid", 8))),
+      pct(n("vanishing", van::key::test_acc(init_x, "relu", 8)))));
   add(fmt::format(
       "Deeper, at step 0: sigmoid's ratio is {} at depth 16 (bound {}) and {} at depth 32 "
       "(bound {}), while relu under He init keeps every layer within a factor of {} and {}.",
-      g3(n("vanishing-deep", "ratio." + init_x + ".sigmoid.16")),
-      g3(n("vanishing-deep", "bound.16")),
-      g3(n("vanishing-deep", "ratio." + init_x + ".sigmoid.32")),
-      g3(n("vanishing-deep", "bound.32")),
-      g3(n("vanishing-deep", "spread." + init_he + ".relu.16")),
-      g3(n("vanishing-deep", "spread." + init_he + ".relu.32"))));
+      g3(n("vanishing-deep", van::key::ratio(init_x, "sigmoid", 16))),
+      g3(n("vanishing-deep", van::key::bound(16))),
+      g3(n("vanishing-deep", van::key::ratio(init_x, "sigmoid", 32))),
+      g3(n("vanishing-deep", van::key::bound(32))),
+      g3(n("vanishing-deep", van::key::spread(init_he, "relu", 16))),
+      g3(n("vanishing-deep", van::key::spread(init_he, "relu", 32)))));
   add("");
   add("![gradient norms per layer, Xavier init](" + at + "vanishing/" + init_x +
       "/grad_step0.svg)  `slope-vanishing --depth 8,16,32 --steps 0`");
@@ -140,10 +152,10 @@ int run(int argc, char** argv) {
       "tanh(0) = {} and tanh'(0) = {}; on [-6, 6] its values span [{}, {}] (sigmoid(0) = {}: "
       "not centred). micrograd's moons demo reached {} training accuracy with tanh and {} with "
       "relu after {} steps.",
-      num(n("activations", "value_at_0.tanh")), num(n("activations", "slope_at_0.tanh")),
-      g3(n("activations", "range_min.tanh")), g3(n("activations", "range_max.tanh")),
-      num(n("activations", "value_at_0.sigmoid")), pct(n("micrograd-tanh", "final_accuracy.tanh")),
-      pct(n("micrograd", "final_accuracy.relu")), num(n("micrograd", "steps"))));
+      num(n("activations", ex::key::value_at_0("tanh"))), num(n("activations", ex::key::slope_at_0("tanh"))),
+      g3(n("activations", ex::key::range_min("tanh"))), g3(n("activations", ex::key::range_max("tanh"))),
+      num(n("activations", ex::key::value_at_0("sigmoid"))), pct(n("micrograd-tanh", mg::key::final_accuracy("tanh"))),
+      pct(n("micrograd", mg::key::final_accuracy("relu"))), num(n("micrograd", mg::key::kSteps))));
   add("");
   add("![micrograd decision boundary, tanh](" + at +
       "micrograd-tanh/boundary.svg)  "
@@ -155,9 +167,9 @@ int run(int argc, char** argv) {
   add(fmt::format(
       "gelu(-1) = {} and gelu'(-1) = {}, not 0; its minimum is {} at x = {}. Under the dead-ReLU "
       "demo's settings GELU's largest dead fraction was {} (relu's: {}).",
-      g3(n("activations", "value_at_-1.gelu")), g3(n("activations", "slope_at_-1.gelu")),
-      g3(n("activations", "min_value.gelu")), g3(n("activations", "min_at.gelu")),
-      num(n("dead-relu", "max_dead_frac.gelu")), g3(n("dead-relu", "max_dead_frac.relu"))));
+      g3(n("activations", ex::key::value_at_minus_1("gelu"))), g3(n("activations", ex::key::slope_at_minus_1("gelu"))),
+      g3(n("activations", ex::key::min_value("gelu"))), g3(n("activations", ex::key::min_at("gelu"))),
+      num(n("dead-relu", dr::key::max_dead_frac("gelu"))), g3(n("dead-relu", dr::key::max_dead_frac("relu")))));
   add("");
   add("![gelu and its slope](" + at +
       "activations/activation_gelu.svg)  `slope-activations --act gelu`");
@@ -170,10 +182,10 @@ int run(int argc, char** argv) {
       "layer 1 revived {} times and received a total |dL/dW| of {} while dead, while deeper "
       "layers revived {} times. Under the same settings leaky_relu's largest dead fraction was "
       "{} and gelu's {}.",
-      g3(n("dead-relu", "max_dead_frac.relu")), num(n("dead-relu", "layer1_revivals.relu")),
-      num(n("dead-relu", "layer1_dead_grad_abs_sum.relu")),
-      num(n("dead-relu", "deeper_revivals.relu")), num(n("dead-relu", "max_dead_frac.leaky_relu")),
-      num(n("dead-relu", "max_dead_frac.gelu"))));
+      g3(n("dead-relu", dr::key::max_dead_frac("relu"))), num(n("dead-relu", dr::key::layer1_revivals("relu"))),
+      num(n("dead-relu", dr::key::layer1_dead_grad_abs_sum("relu"))),
+      num(n("dead-relu", dr::key::deeper_revivals("relu"))), num(n("dead-relu", dr::key::max_dead_frac("leaky_relu"))),
+      num(n("dead-relu", dr::key::max_dead_frac("gelu")))));
   add("");
   add("Born dead (Lu et al. 2019): the probability that a ReLU network of width N and depth H "
       "is constant at initialisation, by Monte Carlo, beside the bound 1-(1-2^-N)^H:");
@@ -182,9 +194,8 @@ int run(int argc, char** argv) {
   add("|---|---|---|---|");
   for (int width : {2, 3, 4, 5, 10})
     for (int depth : {10, 20, 50}) {
-      const std::string k = std::to_string(width) + "." + std::to_string(depth);
-      add(fmt::format("| {} | {} | {} | {} |", width, depth, g3(n("dead-relu", "born_dead." + k)),
-                      g3(n("dead-relu", "born_dead_bound." + k))));
+      add(fmt::format("| {} | {} | {} | {} |", width, depth, g3(n("dead-relu", dr::key::born_dead(width, depth))),
+                      g3(n("dead-relu", dr::key::born_dead_bound(width, depth)))));
     }
   add("");
   add("![dead units over training](" + at + "dead-relu/dead.svg)  `slope-dead-relu`");
@@ -195,12 +206,45 @@ int run(int argc, char** argv) {
     add("## Training curves");
     std::string line = "Final test accuracy (mean over seeds):";
     for (const std::string a : {"relu", "sigmoid", "tanh", "gelu"})
-      line += fmt::format(" {} {} (± {}),", a, pct(n("curves", "final_test_acc." + a)),
-                          pct(n("curves", "final_test_acc_std." + a)));
+      line += fmt::format(" {} {} (± {}),", a, pct(n("curves", cv::key::final_test_acc(a))),
+                          pct(n("curves", cv::key::final_test_acc_std(a))));
     line.back() = '.';
     add(line);
     add("");
     add("![training curves](" + at + "curves/curves.svg)  `slope-curves`");
+    add("");
+  }
+
+  // The next lesson's block.
+  if (n.has("ffn")) {
+    add("## Residual connections carry the gradient around every activation (GPT-2's FFN block)");
+    const int d = 16;
+    add(fmt::format(
+        "In a plain sigmoid MLP of depth {} the first layer's gradient norm at step 0 is {} of "
+        "the last layer's (over 1e4 times smaller: {}).",
+        d, g3(n("ffn", ffn::key::ratio(ffn::kMlp, "sigmoid", d))),
+        n("ffn", ffn::key::ratio(ffn::kMlp, "sigmoid", d)) < 1e-4 ? "yes" : "no"));
+    std::string ratios;
+    bool within = true;
+    for (const std::string a : {"relu", "sigmoid", "tanh", "gelu", "gelu_tanh"}) {
+      const double r = n("ffn", ffn::key::ratio(ffn::kResidual, a, d));
+      within = within && r >= 0.1 && r <= 10;
+      ratios += fmt::format("{}{} {}", ratios.empty() ? "" : ", ", a, g3(r));
+    }
+    add(fmt::format(
+        "With {} pre-LN residual FFN blocks, x + proj(act(fc(layernorm(x)))), block 1's gradient "
+        "norm over the last block's is {} (every activation within a factor of 10: {}).",
+        d, ratios, within ? "yes" : "no"));
+    std::string losses;
+    for (const std::string a : {"gelu", "gelu_tanh", "relu"})
+      losses += fmt::format("{}{} {} ± {} (test accuracy {})", losses.empty() ? "" : ", ", a,
+                            fmt::format("{:.3f}", n("ffn", ffn::key::final_loss(ffn::kResidual, a, d))),
+                            fmt::format("{:.3f}", n("ffn", ffn::key::final_loss_std(ffn::kResidual, a, d))),
+                            pct(n("ffn", ffn::key::final_test_acc(ffn::kResidual, a, d))));
+    add(fmt::format("Inside the block, the final training loss (mean ± std over seeds) is {}.",
+                    losses));
+    add("");
+    add("![gradient norm per block and per layer](" + at + "ffn/grad_step0.svg)  `slope-ffn`");
     add("");
   }
 
