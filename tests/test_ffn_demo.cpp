@@ -101,7 +101,7 @@ TEST(FfnDemo, WritesItsFilesWithTheSchemaAndTheSameSeedGivesTheSameBytes) {
             "model,activation,depth,seed,step,layer,grad_norm,act_mean,act_std,saturated_frac,"
             "dead_frac,mean_slope,update_ratio");
   EXPECT_NE(layers.find("\nresidual_ffn,sigmoid,3,3,0,3,"), std::string::npos);  // block 3
-  EXPECT_NE(layers.find("\nmlp,relu,3,4,6,4,"), std::string::npos);  // the output layer
+  EXPECT_NE(layers.find("\nmlp,relu,3,4,6,4,"), std::string::npos);              // the output layer
   const std::string curves = read(a / "curves.csv");
   EXPECT_EQ(curves.substr(0, curves.find('\n')),
             "model,activation,depth,seed,step,split,loss,accuracy");

@@ -91,8 +91,8 @@ TEST(LayerNorm, GradcheckWithAndWithoutAffine) {
   for (const auto& r : {slope::gradcheck(with, in), slope::gradcheck(without, {in[0]})})
     EXPECT_TRUE(r.ok) << r.worst << " (max abs error " << r.max_abs_error << ")";
   // A single feature: every row is constant.
-  const auto one = slope::gradcheck(with, {TensorD(fill(3, 1, 1.0)), TensorD(fill(1, 1, 2.0)),
-                                           TensorD(fill(1, 1, 3.0))});
+  const auto one = slope::gradcheck(
+      with, {TensorD(fill(3, 1, 1.0)), TensorD(fill(1, 1, 2.0)), TensorD(fill(1, 1, 3.0))});
   EXPECT_TRUE(one.ok) << one.worst;
 }
 
@@ -159,18 +159,18 @@ TEST(FeedForward, IsProjOfActOfFc) {
 
 // From PyTorch 1.13, double precision: /usr/bin/python3 tests/reference/ffn_block.py
 constexpr double kTorchLoss = 0.59211581682973502;
-constexpr double kTorchDx[] = {
-    -0.063346287839702087, 0.041638776110334487, 0.049155639062937864, 0.033027616152631042,
-    0.11238491106883694,   0.055840693921611312, 0.0021533328014348152, 0.11340616707791361,
-    0.14974653849609412,   0.0029848943250409543, -0.038055058962509547, 0.096875045235144702};
+constexpr double kTorchDx[] = {-0.063346287839702087, 0.041638776110334487,  0.049155639062937864,
+                               0.033027616152631042,  0.11238491106883694,   0.055840693921611312,
+                               0.0021533328014348152, 0.11340616707791361,   0.14974653849609412,
+                               0.0029848943250409543, -0.038055058962509547, 0.096875045235144702};
 constexpr double kTorchDlnWeight[] = {0.12589331385654262, 0.036335600917707107,
                                       0.29803120260446853, 0.012010111527737535};
-constexpr double kTorchDlnBias[] = {0.10317596495487077, -0.34738814322575301,
-                                    -0.28902780773678949, 0.19275894320670578};
+constexpr double kTorchDlnBias[] = {0.10317596495487077, -0.34738814322575301, -0.28902780773678949,
+                                    0.19275894320670578};
 constexpr double kTorchDfcWeight0[] = {-0.046904783918298276, -6.3822394537086052e-05,
                                        0.034378654168089925, 0.011605496814479843};
-constexpr double kTorchDprojBias[] = {0.19013651018383096, 0.44806270710590579,
-                                      0.11250308452610752, -0.19489003436607594};
+constexpr double kTorchDprojBias[] = {0.19013651018383096, 0.44806270710590579, 0.11250308452610752,
+                                      -0.19489003436607594};
 constexpr double kTorchAdamLosses[] = {0.59211581682973502, 0.49232539751769661,
                                        0.40820625424311929, 0.33798115710642945};
 
@@ -227,10 +227,10 @@ TEST(PreLnBlock, GradcheckOfEveryParameter) {
     ff.fc.weight = v[3], ff.fc.bias = v[4], ff.proj.weight = v[5], ff.proj.bias = v[6];
     return nn::ResidualD(nn::SequentialD{ln, ff})(v[0]);
   };
-  const auto r = slope::gradcheck(f, {TensorD(fill(3, 4, 1.0)), TensorD(fill(1, 4, 2.0) + M::Ones(1, 4)),
-                                      TensorD(fill(1, 4, 3.0)), TensorD(fill(6, 4, 4.0)),
-                                      TensorD(fill(1, 6, 5.0)), TensorD(fill(4, 6, 6.0)),
-                                      TensorD(fill(1, 4, 7.0))});
+  const auto r = slope::gradcheck(
+      f, {TensorD(fill(3, 4, 1.0)), TensorD(fill(1, 4, 2.0) + M::Ones(1, 4)),
+          TensorD(fill(1, 4, 3.0)), TensorD(fill(6, 4, 4.0)), TensorD(fill(1, 6, 5.0)),
+          TensorD(fill(4, 6, 6.0)), TensorD(fill(1, 4, 7.0))});
   EXPECT_TRUE(r.ok) << r.worst << " (max abs error " << r.max_abs_error << ")";
 }
 
@@ -265,11 +265,10 @@ TEST(Sequential, ParametersAreDepthFirstInTheOrderAdded) {
   nn::LayerNormD ln(3);
   nn::FeedForwardD ff(3, 6, "relu");
   const nn::SequentialD model{in, nn::ResidualD(nn::SequentialD{ln, ff}), out};
-  const std::vector<const M*> want = {&in.weight.value(),      &in.bias.value(),
-                                      &ln.weight.value(),      &ln.bias.value(),
-                                      &ff.fc.weight.value(),   &ff.fc.bias.value(),
-                                      &ff.proj.weight.value(), &ff.proj.bias.value(),
-                                      &out.weight.value(),     &out.bias.value()};
+  const std::vector<const M*> want = {
+      &in.weight.value(),    &in.bias.value(),    &ln.weight.value(),      &ln.bias.value(),
+      &ff.fc.weight.value(), &ff.fc.bias.value(), &ff.proj.weight.value(), &ff.proj.bias.value(),
+      &out.weight.value(),   &out.bias.value()};
   const std::vector<TensorD> got = model.parameters();
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(&got[i].value(), want[i]) << i;
@@ -359,7 +358,8 @@ TEST(Probes, FeedForwardBlocksAreProbedPerBlock) {
   EXPECT_EQ(blocks[0].grad_norm_fc, b1.fc.weight.grad().norm());
   EXPECT_EQ(blocks[0].grad_norm_proj, b1.proj.weight.grad().norm());
   EXPECT_EQ(blocks[1].grad_norm_proj, b2.proj.weight.grad().norm());
-  EXPECT_DOUBLE_EQ(blocks[0].grad_norm, std::hypot(blocks[0].grad_norm_fc, blocks[0].grad_norm_proj));
+  EXPECT_DOUBLE_EQ(blocks[0].grad_norm,
+                   std::hypot(blocks[0].grad_norm_fc, blocks[0].grad_norm_proj));
   EXPECT_GE(blocks[0].hidden.dead_frac, 1.0 / 3);
   // Four Linear layers in order; the proj layers' outputs are read by no activation.
   const auto layers = slope::probe::layers(trace);

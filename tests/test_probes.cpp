@@ -151,7 +151,7 @@ TEST(Probes, TheSameUnitIsNotDeadUnderLeakyReluOrGelu) {
   for (const char* act : {"leaky_relu", "gelu", "elu", "silu"}) {
     const slope::nn::MLPD model = build(kReluNet, act);
     const slope::probe::TraceD trace;  // records the forward below
-  slope::mse_loss(model.forward(TensorD(kX)), TensorD(kT)).backward();
+    slope::mse_loss(model.forward(TensorD(kX)), TensorD(kT)).backward();
     EXPECT_EQ(slope::probe::layers(trace)[0].dead_frac, 0.0) << act;
     EXPECT_EQ(slope::probe::dead_units(trace, 0), (std::vector<bool>(3, false))) << act;
   }

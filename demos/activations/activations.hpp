@@ -88,7 +88,9 @@ inline std::string range_min(std::string_view a) { return of("range_min", a); }
 inline std::string range_max(std::string_view a) { return of("range_max", a); }
 inline std::string min_value(std::string_view a) { return of("min_value", a); }
 inline std::string min_at(std::string_view a) { return of("min_at", a); }
-inline std::string sigmoid_product(int layers) { return of("sigmoid_product", std::to_string(layers)); }
+inline std::string sigmoid_product(int layers) {
+  return of("sigmoid_product", std::to_string(layers));
+}
 inline std::string bound(int layers) { return of("bound", std::to_string(layers)); }
 inline constexpr const char* kKinkWeight = "kink_weight";
 inline constexpr const char* kKinkBias = "kink_bias";

@@ -53,21 +53,20 @@ std::vector<Record> train_run(const Config& config, const Split& split,
                               const std::string& activation, std::uint64_t seed,
                               const std::function<void(int)>& on_step, History* history) {
   Rng rng(seed);
-  const nn::MLP model =
-      make_mlp(split.train.dim, config.width, config.depth,
-               static_cast<std::size_t>(split.train.classes), activation,
-               nn::Init::parse(config.init), rng);
+  const nn::MLP model = make_mlp(split.train.dim, config.width, config.depth,
+                                 static_cast<std::size_t>(split.train.classes), activation,
+                                 nn::Init::parse(config.init), rng);
   Optimizer opt(config.optim, model.parameters(), config.lr);
-  History h = train(
-      model, opt, split.train, split.test,
-      {static_cast<std::size_t>(config.steps), static_cast<std::size_t>(config.eval_every)}, {},
-      [&](std::size_t k) {
-        if (on_step) on_step(static_cast<int>(k));
-      });
+  History h =
+      train(model, opt, split.train, split.test,
+            {static_cast<std::size_t>(config.steps), static_cast<std::size_t>(config.eval_every)},
+            {}, [&](std::size_t k) {
+              if (on_step) on_step(static_cast<int>(k));
+            });
   std::vector<Record> out;
   for (const CurvePoint& c : h.curves)
-    out.push_back({activation, config.depth, seed, static_cast<int>(c.step), c.split, c.loss,
-                   c.accuracy});
+    out.push_back(
+        {activation, config.depth, seed, static_cast<int>(c.step), c.split, c.loss, c.accuracy});
   if (history) *history = std::move(h);
   return out;
 }

@@ -90,8 +90,8 @@ Run train(const nn::MLP& model, const data::Dataset& d, double lr, std::size_t s
       }
     }
   };
-  out.history = demo::train(model, opt, d, data::Dataset{}, {steps, std::max<std::size_t>(1, steps)},
-                            track, on_step);
+  out.history = demo::train(model, opt, d, data::Dataset{},
+                            {steps, std::max<std::size_t>(1, steps)}, track, on_step);
   if (!out.history.curves.empty()) out.final_accuracy = out.history.curves.back().accuracy;
   return out;
 }

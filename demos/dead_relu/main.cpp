@@ -20,8 +20,8 @@
 #include "dead_relu/dead_relu.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
-#include "support/plot.hpp"
 #include "support/palette.hpp"
+#include "support/plot.hpp"
 #include "support/progress.hpp"
 #include "support/summary.hpp"
 

@@ -8,13 +8,13 @@
 namespace slope::demo::ffn {
 
 nn::Sequential make_residual(std::size_t in, int width, int hidden_mult, int depth,
-                             std::size_t classes, std::string_view activation,
-                             const nn::Init& init, Rng& rng) {
+                             std::size_t classes, std::string_view activation, const nn::Init& init,
+                             Rng& rng) {
   const auto c = static_cast<std::int64_t>(width);
   nn::Sequential model{nn::Linear(static_cast<std::int64_t>(in), c, true, init, rng)};
   for (int b = 0; b < depth; ++b)
-    model.push_back(nn::Residual(
-        nn::Sequential{nn::LayerNorm(c), nn::FeedForward(c, hidden_mult * c, activation, init, rng)}));
+    model.push_back(nn::Residual(nn::Sequential{
+        nn::LayerNorm(c), nn::FeedForward(c, hidden_mult * c, activation, init, rng)}));
   model.push_back(nn::LayerNorm(c));
   model.push_back(nn::Linear(c, static_cast<std::int64_t>(classes), true, init, rng));
   return model;
@@ -55,11 +55,10 @@ History run(const Config& config, const Split& split,
   const nn::Init init = nn::Init::parse(config.init);
   const auto classes = static_cast<std::size_t>(split.train.classes);
   const nn::Sequential model =
-      config.model == kMlp
-          ? nn::Sequential(make_mlp(split.train.dim, config.width, config.depth, classes,
-                                    config.activation, init, rng))
-          : make_residual(split.train.dim, config.width, config.hidden_mult, config.depth, classes,
-                          config.activation, init, rng);
+      config.model == kMlp ? nn::Sequential(make_mlp(split.train.dim, config.width, config.depth,
+                                                     classes, config.activation, init, rng))
+                           : make_residual(split.train.dim, config.width, config.hidden_mult,
+                                           config.depth, classes, config.activation, init, rng);
   Optimizer opt(config.optim, model.parameters(), config.lr);
   return train(model, opt, split.train, split.test, {config.steps, config.probe_every}, {},
                on_step);

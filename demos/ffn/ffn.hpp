@@ -43,8 +43,8 @@ struct Config {
 // Residual(Sequential{LayerNorm(C), FeedForward(C, hidden_mult * C, activation)}), then
 // LayerNorm(C) and Linear(C, classes), as GPT-2's ln_f and head.
 nn::Sequential make_residual(std::size_t in, int width, int hidden_mult, int depth,
-                             std::size_t classes, std::string_view activation,
-                             const nn::Init& init, Rng& rng);
+                             std::size_t classes, std::string_view activation, const nn::Init& init,
+                             Rng& rng);
 
 struct Split {
   data::Dataset train, test;

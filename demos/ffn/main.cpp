@@ -166,16 +166,17 @@ int run(int argc, char** argv) {
             ffn::Config c = base;
             c.model = model, c.activation = act, c.depth = depth;
             c.model_seed = base.seed + static_cast<std::uint64_t>(k);
-            results.push_back({c.model, act, depth, c.model_seed,
-                               ffn::run(c, split, [&](std::size_t s) { progress.update(done + s); })});
+            results.push_back(
+                {c.model, act, depth, c.model_seed,
+                 ffn::run(c, split, [&](std::size_t s) { progress.update(done + s); })});
             done += base.steps;
           }
   }
 
-  demo::CsvWriter layers(out / "layers.csv",
-                         {"model", "activation", "depth", "seed", "step", "layer", "grad_norm",
-                          "act_mean", "act_std", "saturated_frac", "dead_frac", "mean_slope",
-                          "update_ratio"});
+  demo::CsvWriter layers(
+      out / "layers.csv",
+      {"model", "activation", "depth", "seed", "step", "layer", "grad_norm", "act_mean", "act_std",
+       "saturated_frac", "dead_frac", "mean_slope", "update_ratio"});
   demo::CsvWriter curves(out / "curves.csv", {"model", "activation", "depth", "seed", "step",
                                               "split", "loss", "accuracy"});
   demo::RunsCsv runs(out / "runs.csv");
@@ -183,9 +184,8 @@ int run(int argc, char** argv) {
     for (const demo::ProbePoint& p : r.history.probes)
       for (const ffn::Level& l : ffn::levels(r.model, p)) {
         const slope::probe::LayerStats& s = l.stats;
-        layers.row(r.model, r.activation, r.depth, r.seed, p.step, l.layer, s.grad_norm,
-                   s.act_mean, s.act_std, s.saturated_frac, s.dead_frac, s.mean_slope,
-                   s.update_ratio);
+        layers.row(r.model, r.activation, r.depth, r.seed, p.step, l.layer, s.grad_norm, s.act_mean,
+                   s.act_std, s.saturated_frac, s.dead_frac, s.mean_slope, s.update_ratio);
       }
     for (const char* split_name : {"train", "test"})
       for (const demo::CurvePoint& c : r.history.curves)
@@ -216,8 +216,9 @@ int run(int argc, char** argv) {
             continue;
           }
           for (const demo::CurvePoint& c : r.history.curves)
-            if (c.step == base.steps) (c.split == "train" ? loss : test_acc).push_back(
-                c.split == "train" ? c.loss : c.accuracy);
+            if (c.step == base.steps)
+              (c.split == "train" ? loss : test_acc)
+                  .push_back(c.split == "train" ? c.loss : c.accuracy);
         }
         const Spread l = spread(loss), t = spread(test_acc);
         summary.set(ffn::key::ratio(model, act, depth), ratio);
@@ -255,8 +256,8 @@ int run(int argc, char** argv) {
       std::find(acts.begin(), acts.end(), "sigmoid") != acts.end() ? "sigmoid" : acts.front();
   for (const std::string_view model : {ffn::kMlp, ffn::kResidual})
     for (const Result& r : results)
-      if (r.model == model && r.activation == plotted && r.depth == shown &&
-          r.seed == base.seed && !r.history.probes.empty()) {
+      if (r.model == model && r.activation == plotted && r.depth == shown && r.seed == base.seed &&
+          !r.history.probes.empty()) {
         std::vector<double> y;
         for (const ffn::Level& l : ffn::levels(r.model, r.history.probes.front()))
           y.push_back(std::log10(l.stats.grad_norm));

@@ -86,7 +86,8 @@ int run(int argc, char** argv) {
       "found the kink at x = {}, with slope {} to its left and {} to its right.",
       num(n("activations", ex::key::kKinkWeight)), num(n("activations", ex::key::kKinkBias)),
       num(n("activations", ex::key::kKinkXFormula)), num(n("activations", ex::key::kKinkXMeasured)),
-      num(n("activations", ex::key::kKinkSlopeLeft)), num(n("activations", ex::key::kKinkSlopeRight))));
+      num(n("activations", ex::key::kKinkSlopeLeft)),
+      num(n("activations", ex::key::kKinkSlopeRight))));
   add("");
   add("![relu hinge](" + at + "activations/hinge.svg)  `slope-activations --weight 2 --bias 1`");
   add("");
@@ -110,11 +111,16 @@ int run(int argc, char** argv) {
       "Scanning the catalogue on a grid of step 0.001 over [-10, 10]: sigmoid's largest slope "
       "is {} at x = {} (its values span [{}, {}] on [-6, 6]); tanh's is {} at x = {}; relu's "
       "is {} (first reached at x = {}); gelu's is {} at x = {}.",
-      num(n("activations", ex::key::max_slope("sigmoid"))), num(n("activations", ex::key::max_slope_at("sigmoid"))),
-      g3(n("activations", ex::key::range_min("sigmoid"))), g3(n("activations", ex::key::range_max("sigmoid"))),
-      num(n("activations", ex::key::max_slope("tanh"))), num(n("activations", ex::key::max_slope_at("tanh"))),
-      num(n("activations", ex::key::max_slope("relu"))), num(n("activations", ex::key::max_slope_at("relu"))),
-      g3(n("activations", ex::key::max_slope("gelu"))), g3(n("activations", ex::key::max_slope_at("gelu")))));
+      num(n("activations", ex::key::max_slope("sigmoid"))),
+      num(n("activations", ex::key::max_slope_at("sigmoid"))),
+      g3(n("activations", ex::key::range_min("sigmoid"))),
+      g3(n("activations", ex::key::range_max("sigmoid"))),
+      num(n("activations", ex::key::max_slope("tanh"))),
+      num(n("activations", ex::key::max_slope_at("tanh"))),
+      num(n("activations", ex::key::max_slope("relu"))),
+      num(n("activations", ex::key::max_slope_at("relu"))),
+      g3(n("activations", ex::key::max_slope("gelu"))),
+      g3(n("activations", ex::key::max_slope_at("gelu")))));
   add("");
   add("![sigmoid and its slope](" + at +
       "activations/activation_sigmoid.svg)  `slope-activations`");
@@ -128,7 +134,8 @@ int run(int argc, char** argv) {
       "8 (bound 0.25^(L-1) = {}), while relu's is {}; after training, sigmoid reaches {} test "
       "accuracy against relu's {}.",
       num(n("activations", ex::key::sigmoid_product(8))), num(n("activations", ex::key::bound(8))),
-      g3(n("vanishing", van::key::ratio(init_x, "sigmoid", 8))), g3(n("vanishing", van::key::bound(8))),
+      g3(n("vanishing", van::key::ratio(init_x, "sigmoid", 8))),
+      g3(n("vanishing", van::key::bound(8))),
       g3(n("vanishing", van::key::ratio(init_x, "relu", 8))),
       pct(n("vanishing", van::key::test_acc(init_x, "sigmoid", 8))),
       pct(n("vanishing", van::key::test_acc(init_x, "relu", 8)))));
@@ -152,9 +159,12 @@ int run(int argc, char** argv) {
       "tanh(0) = {} and tanh'(0) = {}; on [-6, 6] its values span [{}, {}] (sigmoid(0) = {}: "
       "not centred). micrograd's moons demo reached {} training accuracy with tanh and {} with "
       "relu after {} steps.",
-      num(n("activations", ex::key::value_at_0("tanh"))), num(n("activations", ex::key::slope_at_0("tanh"))),
-      g3(n("activations", ex::key::range_min("tanh"))), g3(n("activations", ex::key::range_max("tanh"))),
-      num(n("activations", ex::key::value_at_0("sigmoid"))), pct(n("micrograd-tanh", mg::key::final_accuracy("tanh"))),
+      num(n("activations", ex::key::value_at_0("tanh"))),
+      num(n("activations", ex::key::slope_at_0("tanh"))),
+      g3(n("activations", ex::key::range_min("tanh"))),
+      g3(n("activations", ex::key::range_max("tanh"))),
+      num(n("activations", ex::key::value_at_0("sigmoid"))),
+      pct(n("micrograd-tanh", mg::key::final_accuracy("tanh"))),
       pct(n("micrograd", mg::key::final_accuracy("relu"))), num(n("micrograd", mg::key::kSteps))));
   add("");
   add("![micrograd decision boundary, tanh](" + at +
@@ -167,9 +177,12 @@ int run(int argc, char** argv) {
   add(fmt::format(
       "gelu(-1) = {} and gelu'(-1) = {}, not 0; its minimum is {} at x = {}. Under the dead-ReLU "
       "demo's settings GELU's largest dead fraction was {} (relu's: {}).",
-      g3(n("activations", ex::key::value_at_minus_1("gelu"))), g3(n("activations", ex::key::slope_at_minus_1("gelu"))),
-      g3(n("activations", ex::key::min_value("gelu"))), g3(n("activations", ex::key::min_at("gelu"))),
-      num(n("dead-relu", dr::key::max_dead_frac("gelu"))), g3(n("dead-relu", dr::key::max_dead_frac("relu")))));
+      g3(n("activations", ex::key::value_at_minus_1("gelu"))),
+      g3(n("activations", ex::key::slope_at_minus_1("gelu"))),
+      g3(n("activations", ex::key::min_value("gelu"))),
+      g3(n("activations", ex::key::min_at("gelu"))),
+      num(n("dead-relu", dr::key::max_dead_frac("gelu"))),
+      g3(n("dead-relu", dr::key::max_dead_frac("relu")))));
   add("");
   add("![gelu and its slope](" + at +
       "activations/activation_gelu.svg)  `slope-activations --act gelu`");
@@ -182,9 +195,11 @@ int run(int argc, char** argv) {
       "layer 1 revived {} times and received a total |dL/dW| of {} while dead, while deeper "
       "layers revived {} times. Under the same settings leaky_relu's largest dead fraction was "
       "{} and gelu's {}.",
-      g3(n("dead-relu", dr::key::max_dead_frac("relu"))), num(n("dead-relu", dr::key::layer1_revivals("relu"))),
+      g3(n("dead-relu", dr::key::max_dead_frac("relu"))),
+      num(n("dead-relu", dr::key::layer1_revivals("relu"))),
       num(n("dead-relu", dr::key::layer1_dead_grad_abs_sum("relu"))),
-      num(n("dead-relu", dr::key::deeper_revivals("relu"))), num(n("dead-relu", dr::key::max_dead_frac("leaky_relu"))),
+      num(n("dead-relu", dr::key::deeper_revivals("relu"))),
+      num(n("dead-relu", dr::key::max_dead_frac("leaky_relu"))),
       num(n("dead-relu", dr::key::max_dead_frac("gelu")))));
   add("");
   add("Born dead (Lu et al. 2019): the probability that a ReLU network of width N and depth H "
@@ -194,7 +209,8 @@ int run(int argc, char** argv) {
   add("|---|---|---|---|");
   for (int width : {2, 3, 4, 5, 10})
     for (int depth : {10, 20, 50}) {
-      add(fmt::format("| {} | {} | {} | {} |", width, depth, g3(n("dead-relu", dr::key::born_dead(width, depth))),
+      add(fmt::format("| {} | {} | {} | {} |", width, depth,
+                      g3(n("dead-relu", dr::key::born_dead(width, depth))),
                       g3(n("dead-relu", dr::key::born_dead_bound(width, depth)))));
     }
   add("");
@@ -237,10 +253,11 @@ int run(int argc, char** argv) {
         d, ratios, within ? "yes" : "no"));
     std::string losses;
     for (const std::string a : {"gelu", "gelu_tanh", "relu"})
-      losses += fmt::format("{}{} {} ± {} (test accuracy {})", losses.empty() ? "" : ", ", a,
-                            fmt::format("{:.3f}", n("ffn", ffn::key::final_loss(ffn::kResidual, a, d))),
-                            fmt::format("{:.3f}", n("ffn", ffn::key::final_loss_std(ffn::kResidual, a, d))),
-                            pct(n("ffn", ffn::key::final_test_acc(ffn::kResidual, a, d))));
+      losses += fmt::format(
+          "{}{} {} ± {} (test accuracy {})", losses.empty() ? "" : ", ", a,
+          fmt::format("{:.3f}", n("ffn", ffn::key::final_loss(ffn::kResidual, a, d))),
+          fmt::format("{:.3f}", n("ffn", ffn::key::final_loss_std(ffn::kResidual, a, d))),
+          pct(n("ffn", ffn::key::final_test_acc(ffn::kResidual, a, d))));
     add(fmt::format("Inside the block, the final training loss (mean ± std over seeds) is {}.",
                     losses));
     add("");

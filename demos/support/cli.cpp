@@ -167,8 +167,7 @@ std::vector<int> parse_depths(const std::string& list) {
       used = 0;
     }
     if (used != item.size() || item.empty() || d < 1 || d > 1000)
-      throw UsageError("--depth: '" + item + "' is not a depth in 1..1000 (in '" + list +
-                             "')");
+      throw UsageError("--depth: '" + item + "' is not a depth in 1..1000 (in '" + list + "')");
     if (std::find(depths.begin(), depths.end(), d) == depths.end()) depths.push_back(d);
   }
   return depths;

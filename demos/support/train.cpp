@@ -88,8 +88,8 @@ std::optional<Divergence> gradient_divergence(std::size_t step, const probe::Tra
                         fmt::format("layer {}'s weight gradient is not finite", l + 1)};
   for (const Tensor& p : params)
     if (!p.grad().allFinite())
-      return Divergence{step, 0, fmt::format("a parameter of shape {}'s gradient is not finite",
-                                             p.shape())};
+      return Divergence{step, 0,
+                        fmt::format("a parameter of shape {}'s gradient is not finite", p.shape())};
   return std::nullopt;
 }
 
@@ -135,8 +135,8 @@ History train(const nn::AnyModule<float>& model, Optimizer& opt, const data::Dat
     if (probed && test.n > 0) {
       const no_grad off;
       const Tensor logits = model.forward(x_test);
-      out.curves.push_back({step, "test", cross_entropy(logits, test.y).item(),
-                            slope::accuracy(logits, test.y)});
+      out.curves.push_back(
+          {step, "test", cross_entropy(logits, test.y).item(), slope::accuracy(logits, test.y)});
     }
     if (step == schedule.steps) break;  // the last step is measured, not taken
     opt.step();
@@ -152,8 +152,8 @@ RunsCsv::RunsCsv(const std::filesystem::path& path)
     : csv_(path, {"run", "activation", "depth", "seed", "status", "diverged_step", "diverged_layer",
                   "best_train_accuracy", "best_step"}) {}
 
-void RunsCsv::row(std::string_view run, std::string_view activation, int depth,
-                  std::uint64_t seed, const History& h) {
+void RunsCsv::row(std::string_view run, std::string_view activation, int depth, std::uint64_t seed,
+                  const History& h) {
   const bool bad = h.diverged.has_value();
   csv_.row(run, activation, depth, seed, bad ? "diverged" : "ok",
            bad ? std::to_string(h.diverged->step) : "",

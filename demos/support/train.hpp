@@ -86,7 +86,7 @@ struct Divergence {
 
 struct History {
   std::vector<ProbePoint> probes;
-  std::vector<CurvePoint> curves;   // train rows and test rows (test only with a test set)
+  std::vector<CurvePoint> curves;      // train rows and test rows (test only with a test set)
   std::optional<Divergence> diverged;  // the run stopped at that step; the rest is kept
   // The best training accuracy measured and its step (the first it was reached).
   double best_train_accuracy = 0;
@@ -102,8 +102,8 @@ using StepHook = std::function<void(std::size_t step, const probe::Trace&, const
 // non-finite loss, pre-activation or gradient stops the run: History::diverged says
 // where, and everything measured before it is kept.
 History train(const nn::AnyModule<float>& model, Optimizer& opt, const data::Dataset& train,
-              const data::Dataset& test, const Schedule& schedule,
-              const StepHook& on_forward = {}, const std::function<void(std::size_t)>& on_step = {});
+              const data::Dataset& test, const Schedule& schedule, const StepHook& on_forward = {},
+              const std::function<void(std::size_t)>& on_step = {});
 
 // runs.csv, one row per training run of a demo, saying how it ended:
 // run,activation,depth,seed,status,diverged_step,diverged_layer,best_train_accuracy,best_step

@@ -17,8 +17,8 @@
 
 #include "support/cli.hpp"
 #include "support/output.hpp"
-#include "support/plot.hpp"
 #include "support/palette.hpp"
+#include "support/plot.hpp"
 #include "support/progress.hpp"
 #include "support/summary.hpp"
 #include "vanishing/vanishing.hpp"
@@ -66,8 +66,7 @@ void write_csv(const fs::path& dir, const std::vector<const Result*>& results, s
           curves.row(r->activation, r->depth, seed, c.step, c.split, c.loss, c.accuracy);
   }
   demo::RunsCsv runs(dir / "runs.csv");
-  for (const Result* r : results)
-    runs.row(r->init, r->activation, r->depth, seed, r->run);
+  for (const Result* r : results) runs.row(r->init, r->activation, r->depth, seed, r->run);
   layers.commit();
   curves.commit();
   runs.commit();
@@ -266,11 +265,11 @@ int run(int argc, char** argv) {
       summary.set(van::key::test_acc(init, r->activation, r->depth), test_acc);
       summary.set(van::key::best_train_acc(init, r->activation, r->depth),
                   r->run.best_train_accuracy);
-      fmt::print("  {:<11} {:>5}  {:>24}  {:>12.3g}  {:>11}  {:>8.1f}%  {:>7.1f}%  {:.1f}% ({}){}\n",
-                 r->activation, r->depth, ratio_text(ratio), spread, bound, 100 * train_acc,
-                 100 * test_acc, 100 * r->run.best_train_accuracy, r->run.best_step,
-                 r->run.diverged ? "  " + r->run.diverged->message() + "; last measured above"
-                                 : "");
+      fmt::print(
+          "  {:<11} {:>5}  {:>24}  {:>12.3g}  {:>11}  {:>8.1f}%  {:>7.1f}%  {:.1f}% ({}){}\n",
+          r->activation, r->depth, ratio_text(ratio), spread, bound, 100 * train_acc,
+          100 * test_acc, 100 * r->run.best_train_accuracy, r->run.best_step,
+          r->run.diverged ? "  " + r->run.diverged->message() + "; last measured above" : "");
     }
 
     const fs::path dir = out / init;
@@ -279,9 +278,11 @@ int run(int argc, char** argv) {
     // The probed steps to draw through training: at most 11, evenly spread, first and last.
     std::vector<std::size_t> steps;
     const std::vector<van::Probe>& probes =
-        std::max_element(mine.begin(), mine.end(), [](const Result* a, const Result* b) {
-          return a->run.probes.size() < b->run.probes.size();
-        })[0]->run.probes;
+        std::max_element(mine.begin(), mine.end(),
+                         [](const Result* a, const Result* b) {
+                           return a->run.probes.size() < b->run.probes.size();
+                         })[0]
+            ->run.probes;
     const std::size_t shown = std::min<std::size_t>(11, probes.size());
     for (std::size_t i = 0; i < shown; ++i)
       steps.push_back(probes[shown == 1 ? 0 : i * (probes.size() - 1) / (shown - 1)].step);

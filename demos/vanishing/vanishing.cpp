@@ -58,7 +58,9 @@ std::string make(std::string_view what, std::string_view init, std::string_view 
 }
 }  // namespace
 std::string ratio(std::string_view i, std::string_view a, int d) { return make("ratio", i, a, d); }
-std::string spread(std::string_view i, std::string_view a, int d) { return make("spread", i, a, d); }
+std::string spread(std::string_view i, std::string_view a, int d) {
+  return make("spread", i, a, d);
+}
 std::string train_acc(std::string_view i, std::string_view a, int d) {
   return make("train_acc", i, a, d);
 }

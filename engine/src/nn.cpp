@@ -195,9 +195,10 @@ template <class T> std::vector<BasicTensor<T>> BasicLayerNorm<T>::parameters() c
 template <class T> BasicTensor<T> BasicResidual<T>::forward(const BasicTensor<T>& x) const {
   const BasicTensor<T> y = module.forward(x);
   if (y.rows() != x.rows() || y.cols() != x.cols())
-    throw ShapeError("slope::nn::Residual: x + module(x) needs the module to keep the shape; it "
-                     "maps " +
-                     x.shape() + " to " + y.shape());
+    throw ShapeError(
+        "slope::nn::Residual: x + module(x) needs the module to keep the shape; it "
+        "maps " +
+        x.shape() + " to " + y.shape());
   return x + y;
 }
 
@@ -207,13 +208,13 @@ BasicFeedForward<T>::BasicFeedForward(std::int64_t dim, std::int64_t hidden,
     : BasicFeedForward(dim, hidden, BasicActivation<T>(activation_name), init, rng) {}
 
 template <class T>
-BasicFeedForward<T>::BasicFeedForward(std::int64_t dim, std::int64_t hidden,
-                                      BasicActivation<T> act, const Init& init, Rng& rng)
+BasicFeedForward<T>::BasicFeedForward(std::int64_t dim, std::int64_t hidden, BasicActivation<T> act,
+                                      const Init& init, Rng& rng)
     : fc(dim, hidden, true, init, rng), activation(act), proj(hidden, dim, true, init, rng) {}
 
 template <class T> BasicTensor<T> BasicFeedForward<T>::forward(const BasicTensor<T>& x) const {
   const typename probe::BasicTrace<T>::Block block;  // the probes see fc and proj as one block
-  return proj(activation(fc(x)));  // x (B, dim) -> (B, hidden) -> (B, dim)
+  return proj(activation(fc(x)));                    // x (B, dim) -> (B, hidden) -> (B, dim)
 }
 
 template <class T> std::vector<BasicTensor<T>> BasicFeedForward<T>::parameters() const {

@@ -150,11 +150,11 @@ double update_ratio(const typename BasicTensor<T>::Matrix& before,
   return s == 0.0 ? 0.0 : std_dev((after - before).eval()) / s;
 }
 
-#define SLOPE_INSTANTIATE(T)                                                  \
-  template class BasicTrace<T>;                                               \
-  template std::vector<LayerStats> layers(const BasicTrace<T>&);              \
-  template std::vector<BlockStats> blocks(const BasicTrace<T>&);              \
-  template std::vector<bool> dead_units(const BasicTrace<T>&, std::size_t);   \
+#define SLOPE_INSTANTIATE(T)                                                \
+  template class BasicTrace<T>;                                             \
+  template std::vector<LayerStats> layers(const BasicTrace<T>&);            \
+  template std::vector<BlockStats> blocks(const BasicTrace<T>&);            \
+  template std::vector<bool> dead_units(const BasicTrace<T>&, std::size_t); \
   template double update_ratio<T>(const BasicTensor<T>::Matrix&, const BasicTensor<T>::Matrix&);
 
 SLOPE_INSTANTIATE(float)

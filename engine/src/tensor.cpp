@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <tuple>
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <unordered_set>
 
 #include "slope/activations.hpp"
@@ -373,8 +373,7 @@ template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std:
     return std::array<Fn, sizeof...(A)>{&apply<A, T>...};
   }(static_cast<act::Catalogue*>(nullptr));
   if (id >= table.size())
-    throw std::out_of_range("slope::apply_activation: no activation with id " +
-                            std::to_string(id));
+    throw std::out_of_range("slope::apply_activation: no activation with id " + std::to_string(id));
   return table[id](x);
 }
 
@@ -423,11 +422,11 @@ BasicTensor<T> layer_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
             has_w ? Matrix<T>((g.array().rowwise() * pw.value.row(0).array()).matrix()) : g;
         const Matrix<T> m1 = dxhat.rowwise().mean();                     // (B, 1)
         const Matrix<T> m2 = dxhat.cwiseProduct(xhat).rowwise().mean();  // (B, 1)
-        px.accumulate(((((dxhat.colwise() - m1.col(0)).array() -
-                         xhat.array().colwise() * m2.col(0).array())
-                            .colwise() *
-                        rstd.col(0).array())
-                           .matrix()));
+        px.accumulate(
+            ((((dxhat.colwise() - m1.col(0)).array() - xhat.array().colwise() * m2.col(0).array())
+                  .colwise() *
+              rstd.col(0).array())
+                 .matrix()));
       });
 }
 
@@ -575,9 +574,9 @@ BasicTensor<T> hinge_loss(const BasicTensor<T>& scores, const BasicTensor<T>& ta
   template BasicTensor<T> operator+(const BasicTensor<T>&, ScalarOf<T>);                 \
   template BasicTensor<T> operator*(const BasicTensor<T>&, ScalarOf<T>);                 \
   template BasicTensor<T> apply(const BasicTensor<T>&, std::string_view);                \
-  template BasicTensor<T> apply_activation(const BasicTensor<T>&, std::size_t);           \
-  template BasicTensor<T> layer_norm(const BasicTensor<T>&, const BasicTensor<T>&,        \
-                                     const BasicTensor<T>&, double);                      \
+  template BasicTensor<T> apply_activation(const BasicTensor<T>&, std::size_t);          \
+  template BasicTensor<T> layer_norm(const BasicTensor<T>&, const BasicTensor<T>&,       \
+                                     const BasicTensor<T>&, double);                     \
   template BasicTensor<T> softmax(const BasicTensor<T>&);                                \
   template BasicTensor<T> log_softmax(const BasicTensor<T>&);                            \
   template BasicTensor<T> mse_loss(const BasicTensor<T>&, const BasicTensor<T>&);        \

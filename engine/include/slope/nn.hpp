@@ -117,8 +117,8 @@ concept Module = requires(const M& m, const BasicTensor<T>& x) {
 template <class T> class AnyModule {
  public:
   template <class M>
-    requires(!std::is_same_v<std::remove_cvref_t<M>, AnyModule> && Module<std::remove_cvref_t<M>, T>)
-  AnyModule(M&& m)  // NOLINT: implicit, so a Sequential's braces take modules as they are
+  requires(!std::is_same_v<std::remove_cvref_t<M>, AnyModule> && Module<std::remove_cvref_t<M>, T>)
+      AnyModule(M&& m)  // NOLINT: implicit, so a Sequential's braces take modules as they are
       : self_(std::make_unique<Held<std::remove_cvref_t<M>>>(std::forward<M>(m))) {}
   AnyModule(const AnyModule& o) : self_(o.self_->clone()) {}
   AnyModule(AnyModule&&) noexcept = default;
@@ -161,8 +161,7 @@ template <class T> class BasicActivation {
  public:
   explicit BasicActivation(std::string_view name) : id_(act::find(name)) {}
   template <class A>
-    requires(act::id_of<A> < act::count)
-  explicit BasicActivation(A) : id_(act::id_of<A>) {}
+  requires(act::id_of<A> < act::count) explicit BasicActivation(A) : id_(act::id_of<A>) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) const;
   BasicTensor<T> operator()(const BasicTensor<T>& x) const { return forward(x); }
   std::vector<BasicTensor<T>> parameters() const { return {}; }
@@ -197,10 +196,11 @@ template <class T> class BasicSequential {
   template <class M> const M& at(std::size_t i) const {
     const M* m = i < modules_.size() ? modules_[i].template get<M>() : nullptr;
     if (m == nullptr)
-      throw std::invalid_argument("slope::nn::Sequential::at: module " + std::to_string(i) +
-                                  (i < modules_.size() ? " is not of the type asked for"
-                                                       : " is past the end (size " +
-                                                             std::to_string(modules_.size()) + ")"));
+      throw std::invalid_argument(
+          "slope::nn::Sequential::at: module " + std::to_string(i) +
+          (i < modules_.size()
+               ? " is not of the type asked for"
+               : " is past the end (size " + std::to_string(modules_.size()) + ")"));
     return *m;
   }
   auto begin() const { return modules_.begin(); }

@@ -35,12 +35,12 @@ template <class T> std::vector<LayerStats> layers(const BasicTrace<T>& trace);
 // One FeedForward block (fc -> activation -> proj): the gradient norms of its two weights
 // and the statistics of its hidden activation (the fc layer's).
 struct BlockStats {
-  int block = 0;                // 1 = nearest the input
-  int first_layer = 0;          // its fc's position in layers(trace) (1-based)
-  double grad_norm_fc = 0;      // ||dL/dW|| of the block's first Linear layer (fc)
-  double grad_norm_proj = 0;    // ||dL/dW|| of its last Linear layer (proj)
-  double grad_norm = 0;         // both together: sqrt(fc^2 + proj^2)
-  LayerStats hidden;            // the hidden activation, as layers() measures fc's layer
+  int block = 0;              // 1 = nearest the input
+  int first_layer = 0;        // its fc's position in layers(trace) (1-based)
+  double grad_norm_fc = 0;    // ||dL/dW|| of the block's first Linear layer (fc)
+  double grad_norm_proj = 0;  // ||dL/dW|| of its last Linear layer (proj)
+  double grad_norm = 0;       // both together: sqrt(fc^2 + proj^2)
+  LayerStats hidden;          // the hidden activation, as layers() measures fc's layer
 };
 // One entry per block the traced forward ran (empty for a model without blocks).
 template <class T> std::vector<BlockStats> blocks(const BasicTrace<T>& trace);

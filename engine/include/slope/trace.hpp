@@ -26,7 +26,7 @@ template <class T> class BasicTrace {
     BasicTensor<T> z;       // the layer's output, the pre-activation
     BasicTensor<T> h;       // the activation's output; z itself when none read z
     std::size_t activation = act::id_of<act::Identity>;  // catalogue id of that activation
-    int block = 0;          // the block (1, 2, ...) the layer ran inside; 0 for none
+    int block = 0;  // the block (1, 2, ...) the layer ran inside; 0 for none
   };
 
   // Installs this trace as the thread's current one (a nested trace shadows an outer one
