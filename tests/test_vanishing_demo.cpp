@@ -253,9 +253,10 @@ TEST(VanishingDemo, DefaultsTrainTheLessonsActivationsWithoutLateCollapse) {
         if (p.split == "train" && p.step == c.steps) final_acc = p.accuracy;
       EXPECT_LE(final_acc, run.best_train_accuracy);
       const std::string which = std::string(act) + " " + init;
-      if (which == "gelu kaiming_normal" || which == "tanh xavier_uniform")
+      if (which == "gelu kaiming_normal" || which == "tanh xavier_uniform") {
         EXPECT_GE(final_acc, run.best_train_accuracy - 0.05)
             << which << ": best " << run.best_train_accuracy << " at step " << run.best_step;
+      }
     }
 }
 }  // namespace

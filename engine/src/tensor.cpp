@@ -398,10 +398,9 @@ BasicTensor<T> layer_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                                 number(eps));
   // Per row b: mean_b, rstd_b = 1 / sqrt(var_b + eps); xhat = (x - mean) * rstd. (B, 1) each.
   Matrix<T> mean = x.value().rowwise().mean();
-  Matrix<T> xhat = x.value().colwise() - mean.col(0);
-  Matrix<T> rstd = (xhat.array().square().rowwise().mean() + static_cast<T>(eps)).rsqrt().matrix();
-  xhat = (xhat.array().colwise() * rstd.col(0).array()).matrix();
-  Matrix<T> out = xhat;  // (B, C)
+  Matrix<T> out = x.value().colwise() - mean.col(0);  // (B, C), then xhat, then y
+  Matrix<T> rstd = (out.array().square().rowwise().mean() + static_cast<T>(eps)).rsqrt().matrix();
+  out = (out.array().colwise() * rstd.col(0).array()).matrix();
   if (has_w) out = (out.array().rowwise() * weight.value().row(0).array()).matrix();
   if (has_b) out = (out.array().rowwise() + bias.value().row(0).array()).matrix();
   return make<T>(

@@ -234,7 +234,7 @@ template <class T> class BasicLayerNorm {
 // x + module(x): a residual connection around any module that keeps the shape.
 template <class T> class BasicResidual {
  public:
-  explicit BasicResidual(AnyModule<T> module) : module(std::move(module)) {}
+  explicit BasicResidual(AnyModule<T> inner) : module(std::move(inner)) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) const;  // ShapeError if module(x) differs
   BasicTensor<T> operator()(const BasicTensor<T>& x) const { return forward(x); }
   std::vector<BasicTensor<T>> parameters() const { return module.parameters(); }
