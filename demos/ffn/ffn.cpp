@@ -21,9 +21,7 @@ nn::Sequential make_residual(std::size_t in, int width, int hidden_mult, int dep
 }
 
 Split make_data(const Config& config) {
-  const data::Dataset all = data::make(config.data, config.samples, config.noise, config.seed);
-  auto [train, test] = data::train_test_split(all, config.test_fraction, config.seed + 2);
-  return {std::move(train), std::move(test)};
+  return make_split(config.data, config.samples, config.noise, config.test_fraction, config.seed);
 }
 
 std::vector<Level> levels(const std::string& model, const ProbePoint& p) {

@@ -46,9 +46,7 @@ nn::Sequential make_residual(std::size_t in, int width, int hidden_mult, int dep
                              std::size_t classes, std::string_view activation, const nn::Init& init,
                              Rng& rng);
 
-struct Split {
-  data::Dataset train, test;
-};
+using Split = demo::Split;
 Split make_data(const Config& config);
 
 // One probed level of a model at one step: a Linear layer of the MLP (the output layer

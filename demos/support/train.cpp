@@ -63,6 +63,15 @@ nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
   return nn::MLP(sizes, activation, init, rng);
 }
 
+// --- data ---------------------------------------------------------------------------
+
+Split make_split(const std::string& name, std::size_t samples, double noise,
+                 double test_fraction, std::uint64_t seed) {
+  const data::Dataset all = data::make(name, samples, noise, seed);
+  auto [train, test] = data::train_test_split(all, test_fraction, seed + 2);
+  return {std::move(train), std::move(test)};
+}
+
 // --- the loop -----------------------------------------------------------------------
 
 std::string Divergence::message() const {

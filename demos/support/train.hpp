@@ -51,6 +51,16 @@ void add_optimizer_flags(CLI::App& app, std::string& optim, double& lr);
 nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
                  std::string_view activation, const nn::Init& init, Rng& rng);
 
+// --- data ---------------------------------------------------------------------------
+
+struct Split {
+  data::Dataset train, test;
+};
+// data::make(name, samples, noise, seed), split by data::train_test_split(test_fraction,
+// seed + 2), so every model and activation of one seed sees the same data.
+Split make_split(const std::string& name, std::size_t samples, double noise,
+                 double test_fraction, std::uint64_t seed);
+
 // --- the loop -----------------------------------------------------------------------
 
 struct Schedule {

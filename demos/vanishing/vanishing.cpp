@@ -11,9 +11,7 @@
 namespace slope::demo::vanishing {
 
 Split make_data(const Config& config) {
-  const data::Dataset all = data::make(config.data, config.samples, config.noise, config.seed);
-  auto [train, test] = data::train_test_split(all, config.test_fraction, config.seed + 2);
-  return {std::move(train), std::move(test)};
+  return make_split(config.data, config.samples, config.noise, config.test_fraction, config.seed);
 }
 
 Run run(const Config& config, const std::function<void(std::size_t)>& on_step) {

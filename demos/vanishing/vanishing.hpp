@@ -42,9 +42,7 @@ using Run = History;
 
 // The data (seed), its train/test split (seed + 2) and the model's weights (seed + 1),
 // so every activation and init of one seed sees the same data.
-struct Split {
-  data::Dataset train, test;
-};
+using Split = demo::Split;
 Split make_data(const Config& config);
 
 // Trains and probes on the shared loop. `on_step(step)` is called after every update
