@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -366,6 +367,40 @@ TEST(Probes, FeedForwardBlocksAreProbedPerBlock) {
   ASSERT_EQ(layers.size(), 4u);
   EXPECT_EQ(trace.layers()[1].activation, slope::act::id_of<slope::act::Identity>);
   EXPECT_EQ(trace.layers()[0].activation, slope::act::id_of<slope::act::Relu>);
+}
+
+// A trace destroyed before a newer one is unlinked: the newer one keeps recording, and
+// once both are gone nothing records.
+TEST(Trace, DestroyedOutOfOrderLeavesNoDanglingTrace) {
+  const nn::LinearD lin(2, 2);
+  std::optional<slope::probe::TraceD> outer;
+  outer.emplace();
+  {
+    const slope::probe::TraceD inner;
+    outer.reset();
+    (void)lin(TensorD(fill(1, 2, 1.0)));
+    EXPECT_EQ(inner.layers().size(), 1u);
+    EXPECT_EQ(slope::probe::TraceD::current(), &inner);
+  }
+  EXPECT_EQ(slope::probe::TraceD::current(), nullptr);
+  // And the usual order: the inner one shadows the outer one, then hands it back.
+  const slope::probe::TraceD a;
+  {
+    const slope::probe::TraceD b;
+    (void)lin(TensorD(fill(1, 2, 1.0)));
+    EXPECT_EQ(b.layers().size(), 1u);
+  }
+  (void)lin(TensorD(fill(1, 2, 1.0)));
+  EXPECT_EQ(a.layers().size(), 1u);
+}
+
+TEST(AnyModule, AMovedFromModuleSaysSo) {
+  nn::AnyModule<double> m = nn::LinearD(2, 3);
+  const nn::AnyModule<double> taken = std::move(m);
+  EXPECT_EQ(taken.parameters().size(), 2u);
+  EXPECT_THROW(m.forward(TensorD::zeros(1, 2)), std::logic_error);  // NOLINT: use after move
+  const nn::AnyModule<double> copy = m;                             // copying an empty one is fine
+  EXPECT_THROW(copy.parameters(), std::logic_error);
 }
 
 TEST(Probes, MaxSlopeIsMeasuredOncePerActivation) {

@@ -314,8 +314,19 @@ int run(int argc, char** argv) {
                                         64, 6));
   }
 
-  const std::vector<cv::Final> finals = cv::finals(records);
+  // The table summarises the runs that finished; a diverged run is listed below it.
+  std::vector<cv::Record> finished;
+  for (const cv::Record& r : records) {
+    const auto run = std::find_if(histories.begin(), histories.end(), [&](const auto& h) {
+      return h.first == fmt::format("{} seed {}", r.activation, r.seed);
+    });
+    if (run == histories.end() || !run->second.diverged) finished.push_back(r);
+  }
+  const std::vector<cv::Final> finals = cv::finals(finished);
   print_table(finals, config.eval_every);
+  for (const auto& [label, h] : histories)
+    if (h.diverged)
+      fmt::print("  {}: {} (left out of the table above)\n", label, h.diverged->message());
 
   demo::Summary summary;  // for out/REPORT.md
   for (const cv::Final& f : finals) {

@@ -81,7 +81,8 @@ void plot_dead(const fs::path& dir, const std::vector<std::string>& acts,
         "  set xlabel \"step\"\n  set ylabel \"dead fraction of the layer's units\"\n"
         "  set yrange [-0.02:1.02]\n  set grid\n  {}\n  plot ",
         s.name, s.init, s.bias, s.lr,
-        &s == &settings.front() ? "set key center right noenhanced font \",9\" maxrows 3"
+        &s == &settings.front() ? "set key top right horizontal noenhanced font \",8\" maxrows 3 "
+                                  "width -2 samplen 2 opaque"
                                 : "unset key");
     std::string sep;
     for (std::size_t a = 0; a < acts.size(); ++a)

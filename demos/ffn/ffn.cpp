@@ -34,7 +34,7 @@ std::vector<Level> levels(const std::string& model, const ProbePoint& p) {
     probe::LayerStats s = b.hidden;
     s.layer = b.block;
     s.grad_norm = b.grad_norm;
-    s.update_ratio = p.layers[static_cast<std::size_t>(b.first_layer - 1)].update_ratio;
+    s.update_ratio = p.layers.at(static_cast<std::size_t>(b.first_layer - 1)).update_ratio;
     out.push_back({b.block, s});
   }
   return out;

@@ -34,7 +34,7 @@ struct Config {
   std::string optim = "adam";
   double lr = 0;  // 0: default_lr(optim)
   std::size_t steps = 80;
-  std::size_t probe_every = 20;
+  std::size_t probe_every = 10;
   std::uint64_t seed = kDefaultSeed;  // data and split; the model's weights: model_seed
   std::uint64_t model_seed = kDefaultSeed;
 };

@@ -65,8 +65,8 @@ nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
 
 // --- data ---------------------------------------------------------------------------
 
-Split make_split(const std::string& name, std::size_t samples, double noise,
-                 double test_fraction, std::uint64_t seed) {
+Split make_split(const std::string& name, std::size_t samples, double noise, double test_fraction,
+                 std::uint64_t seed) {
   const data::Dataset all = data::make(name, samples, noise, seed);
   auto [train, test] = data::train_test_split(all, test_fraction, seed + 2);
   return {std::move(train), std::move(test)};
@@ -80,6 +80,14 @@ std::string Divergence::message() const {
 
 namespace {
 
+// Whether any traced pre-activation is not finite: tanh or sigmoid can hide an infinite
+// pre-activation behind a finite output and loss.
+bool any_non_finite(const probe::Trace& trace) {
+  for (const auto& l : trace.layers())
+    if (!l.z.value().allFinite()) return true;
+  return false;
+}
+
 // Names the first traced layer whose pre-activations are not finite, or the loss.
 Divergence forward_divergence(std::size_t step, const probe::Trace& trace, double loss) {
   for (std::size_t l = 0; l < trace.layers().size(); ++l)
@@ -91,7 +99,8 @@ Divergence forward_divergence(std::size_t step, const probe::Trace& trace, doubl
 
 std::optional<Divergence> gradient_divergence(std::size_t step, const probe::Trace& trace,
                                               const std::vector<Tensor>& params) {
-  for (std::size_t l = 0; l < trace.layers().size(); ++l)
+  // From the output end: a non-finite gradient spreads to every layer below where it began.
+  for (std::size_t l = trace.layers().size(); l-- > 0;)
     if (!trace.layers()[l].weight.grad().allFinite())
       return Divergence{step, static_cast<int>(l + 1),
                         fmt::format("layer {}'s weight gradient is not finite", l + 1)};
@@ -107,7 +116,8 @@ std::optional<Divergence> gradient_divergence(std::size_t step, const probe::Tra
 History train(const nn::AnyModule<float>& model, Optimizer& opt, const data::Dataset& train,
               const data::Dataset& test, const Schedule& schedule, const StepHook& on_forward,
               const std::function<void(std::size_t)>& on_step) {
-  if (schedule.probe_every < 1) throw std::invalid_argument("probe_every must be positive");
+  if (schedule.probe_every < 1)
+    throw std::invalid_argument("slope::demo::train: Schedule::probe_every must be at least 1");
   const Tensor x_train = train.features<float>(), x_test = test.features<float>();
   const std::vector<Tensor> params = model.parameters();
   History out;
@@ -117,11 +127,11 @@ History train(const nn::AnyModule<float>& model, Optimizer& opt, const data::Dat
     std::vector<Tensor> weights;         // the traced layers' weights (handles) ...
     std::vector<Tensor::Matrix> before;  // ... and their values before this step's update
     {
-      const probe::Trace trace;  // records this forward pass only
+      probe::Trace trace;  // records this forward pass only
       const Tensor logits = model.forward(x_train);
       const Tensor loss = cross_entropy(logits, train.y);
       const double loss_value = loss.item();
-      if (!std::isfinite(loss_value) || !logits.value().allFinite()) {
+      if (!std::isfinite(loss_value) || !logits.value().allFinite() || any_non_finite(trace)) {
         out.diverged = forward_divergence(step, trace, loss_value);
         return out;
       }

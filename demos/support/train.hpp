@@ -58,8 +58,8 @@ struct Split {
 };
 // data::make(name, samples, noise, seed), split by data::train_test_split(test_fraction,
 // seed + 2), so every model and activation of one seed sees the same data.
-Split make_split(const std::string& name, std::size_t samples, double noise,
-                 double test_fraction, std::uint64_t seed);
+Split make_split(const std::string& name, std::size_t samples, double noise, double test_fraction,
+                 std::uint64_t seed);
 
 // --- the loop -----------------------------------------------------------------------
 

@@ -17,6 +17,11 @@ namespace nn {
 
 namespace {
 using Kind = Init::Kind;
+std::string number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", x);
+  return buf;
+}
 constexpr std::pair<Kind, std::string_view> kInitNames[] = {
     {Kind::pytorch, "pytorch"},
     {Kind::xavier_uniform, "xavier_uniform"},
@@ -171,7 +176,7 @@ BasicLayerNorm<T>::BasicLayerNorm(std::int64_t features, double eps, bool elemen
                                 std::to_string(features));
   if (!(eps >= 0) || !std::isfinite(eps))
     throw std::invalid_argument("slope::nn::LayerNorm: eps must be finite and >= 0, got " +
-                                std::to_string(eps));
+                                number(eps));
   if (elementwise_affine) {
     weight = BasicTensor<T>::full(1, features, T(1), true);
     bias = BasicTensor<T>::zeros(1, features, true);
@@ -233,8 +238,8 @@ BasicMLP<T>::BasicMLP(const std::vector<std::int64_t>& sizes, std::string_view a
     throw std::invalid_argument("slope::nn::MLP: needs at least 2 sizes (in, out), got " +
                                 std::to_string(sizes.size()));
   for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
-    if (i > 0) this->push_back(BasicActivation<T>(activation));
-    this->push_back(BasicLinear<T>(sizes[i], sizes[i + 1], true, init, rng));
+    if (i > 0) BasicSequential<T>::push_back(BasicActivation<T>(activation));
+    BasicSequential<T>::push_back(BasicLinear<T>(sizes[i], sizes[i + 1], true, init, rng));
   }
 }
 

@@ -12,8 +12,8 @@ namespace slope::probe {
 
 namespace {
 // This thread's current trace of each precision.
-template <class T> BasicTrace<T>*& current_trace() {
-  thread_local BasicTrace<T>* t = nullptr;
+template <class T> const BasicTrace<T>*& current_trace() {
+  thread_local const BasicTrace<T>* t = nullptr;
   return t;
 }
 }  // namespace
@@ -21,10 +21,22 @@ template <class T> BasicTrace<T>*& current_trace() {
 template <class T> BasicTrace<T>::BasicTrace() : previous_(current_trace<T>()) {
   current_trace<T>() = this;
 }
-template <class T> BasicTrace<T>::~BasicTrace() { current_trace<T>() = previous_; }
-template <class T> BasicTrace<T>* BasicTrace<T>::current() { return current_trace<T>(); }
+template <class T> BasicTrace<T>::~BasicTrace() {
+  // Usually the innermost trace dies first; if not, unlink this one from the chain so no
+  // trace is left pointing at it.
+  if (current_trace<T>() == this) {
+    current_trace<T>() = previous_;
+    return;
+  }
+  for (const BasicTrace* t = current_trace<T>(); t != nullptr; t = t->previous_)
+    if (t->previous_ == this) {
+      t->previous_ = previous_;
+      return;
+    }
+}
+template <class T> const BasicTrace<T>* BasicTrace<T>::current() { return current_trace<T>(); }
 
-template <class T> void BasicTrace<T>::clear() {
+template <class T> void BasicTrace<T>::clear() const {
   layers_.clear();
   blocks_ = 0;
   open_block_ = 0;
@@ -40,13 +52,13 @@ template <class T> BasicTrace<T>::Block::~Block() {
 }
 
 template <class T>
-void BasicTrace<T>::add_linear(const BasicTensor<T>& weight, const BasicTensor<T>& out) {
+void BasicTrace<T>::add_linear(const BasicTensor<T>& weight, const BasicTensor<T>& out) const {
   layers_.push_back({weight, out, out, act::id_of<act::Identity>, open_block_});
 }
 
 template <class T>
 void BasicTrace<T>::add_activation(std::size_t id, const BasicTensor<T>& in,
-                                   const BasicTensor<T>& out) {
+                                   const BasicTensor<T>& out) const {
   // Only an activation reading the last Linear layer's own output belongs to that layer.
   if (layers_.empty() || layers_.back().z.node() != in.node() ||
       layers_.back().h.node() != in.node())
@@ -123,9 +135,13 @@ template <class T> std::vector<BlockStats> blocks(const BasicTrace<T>& trace) {
     }
     b.grad_norm_proj = norm;  // the last layer seen so far: proj
   }
-  for (BlockStats& b : out)
-    b.grad_norm = std::sqrt(b.grad_norm_fc * b.grad_norm_fc + b.grad_norm_proj * b.grad_norm_proj);
-  return out;
+  std::vector<BlockStats> kept;  // a block that ran no Linear layer has nothing to measure
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (seen[i]) {
+      out[i].grad_norm = std::hypot(out[i].grad_norm_fc, out[i].grad_norm_proj);
+      kept.push_back(out[i]);
+    }
+  return kept;
 }
 
 template <class T> std::vector<bool> dead_units(const BasicTrace<T>& trace, std::size_t l) {

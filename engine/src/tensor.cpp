@@ -348,8 +348,7 @@ template <class T> BasicTensor<T> BasicTensor<T>::mean(int axis) const {
 }
 
 // Activations: value and slope both come from the catalogue's one definition.
-template <class A, class T> BasicTensor<T> apply(const BasicTensor<T>& x) {
-  static_assert(act::id_of<A> < act::count, "slope::apply<A>: A is not in act::Catalogue");
+template <class A, class T> BasicTensor<T> activation(const BasicTensor<T>& x) {
   return make<T>(A::info.name.data(), x.value().unaryExpr([](T v) { return A::value(v); }), {&x},
                  [](TensorNode<T>& self) {
                    const Matrix<T>& z = self.parents[0]->value;
@@ -358,19 +357,24 @@ template <class A, class T> BasicTensor<T> apply(const BasicTensor<T>& x) {
                  });
 }
 
-template <class T> BasicTensor<T> BasicTensor<T>::relu() const { return apply<act::Relu>(*this); }
-template <class T> BasicTensor<T> BasicTensor<T>::sigmoid() const {
-  return apply<act::Sigmoid>(*this);
+template <class T> BasicTensor<T> BasicTensor<T>::relu() const {
+  return activation<act::Relu>(*this);
 }
-template <class T> BasicTensor<T> BasicTensor<T>::tanh() const { return apply<act::Tanh>(*this); }
-template <class T> BasicTensor<T> BasicTensor<T>::gelu() const { return apply<act::Gelu>(*this); }
+template <class T> BasicTensor<T> BasicTensor<T>::sigmoid() const {
+  return activation<act::Sigmoid>(*this);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::tanh() const {
+  return activation<act::Tanh>(*this);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::gelu() const {
+  return activation<act::Gelu>(*this);
+}
 
 template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id) {
-  // One entry per registered activation. Taking each address also instantiates
-  // apply<A, T> for every A of the catalogue, so apply<act::Elu>(x) links with no list here.
+  // One entry per registered activation, built from act::Catalogue (no list kept here).
   using Fn = BasicTensor<T> (*)(const BasicTensor<T>&);
   static constexpr auto table = []<class... A>(std::tuple<A...>*) {
-    return std::array<Fn, sizeof...(A)>{&apply<A, T>...};
+    return std::array<Fn, sizeof...(A)>{&activation<A, T>...};
   }(static_cast<act::Catalogue*>(nullptr));
   if (id >= table.size())
     throw std::out_of_range("slope::apply_activation: no activation with id " + std::to_string(id));

@@ -100,12 +100,12 @@ template <class T> class BasicLinear {
 
 // --- modules --------------------------------------------------------------------
 //
-// A module is any type with `forward(const BasicTensor<T>&)` returning a tensor and
-// `parameters()` returning std::vector<BasicTensor<T>> (handles sharing storage with the
-// module). Linear, Activation, LayerNorm, Residual, FeedForward, Sequential and MLP are
-// modules, and so is any type of a user's own: Sequential holds them all by value.
-// parameters() lists depth-first, in the order modules were added (Linear and
-// LayerNorm: weight, then bias).
+// A module is any type with `forward(const BasicTensor<T>&) const` returning a tensor and
+// `parameters() const` returning std::vector<BasicTensor<T>> (handles sharing storage with
+// the module; tensors are handles, so a const forward still trains them). Linear, Activation,
+// LayerNorm, Residual, FeedForward, Sequential and MLP are modules, and so is any type of a user's
+// own: Sequential holds them all by value. parameters() lists depth-first, in the order modules
+// were added (Linear and LayerNorm: weight, then bias).
 template <class M, class T>
 concept Module = requires(const M& m, const BasicTensor<T>& x) {
   { m.forward(x) } -> std::convertible_to<BasicTensor<T>>;
@@ -120,14 +120,14 @@ template <class T> class AnyModule {
   requires(!std::is_same_v<std::remove_cvref_t<M>, AnyModule> && Module<std::remove_cvref_t<M>, T>)
       AnyModule(M&& m)  // NOLINT: implicit, so a Sequential's braces take modules as they are
       : self_(std::make_unique<Held<std::remove_cvref_t<M>>>(std::forward<M>(m))) {}
-  AnyModule(const AnyModule& o) : self_(o.self_->clone()) {}
+  AnyModule(const AnyModule& o) : self_(o.self_ ? o.self_->clone() : nullptr) {}
   AnyModule(AnyModule&&) noexcept = default;
   AnyModule& operator=(const AnyModule& o) { return *this = AnyModule(o); }
   AnyModule& operator=(AnyModule&&) noexcept = default;
 
-  BasicTensor<T> forward(const BasicTensor<T>& x) const { return self_->forward(x); }
+  BasicTensor<T> forward(const BasicTensor<T>& x) const { return held().forward(x); }
   BasicTensor<T> operator()(const BasicTensor<T>& x) const { return forward(x); }
-  std::vector<BasicTensor<T>> parameters() const { return self_->parameters(); }
+  std::vector<BasicTensor<T>> parameters() const { return held().parameters(); }
   // The held module if it is an M, else nullptr (as std::any_cast).
   template <class M> M* get() {
     auto* h = dynamic_cast<Held<M>*>(self_.get());
@@ -152,6 +152,10 @@ template <class T> class AnyModule {
     std::unique_ptr<Base> clone() const override { return std::make_unique<Held>(m); }
     M m;
   };
+  const Base& held() const {
+    if (!self_) throw std::logic_error("slope::nn::AnyModule: used after being moved from");
+    return *self_;
+  }
   std::unique_ptr<Base> self_;
 };
 
@@ -270,6 +274,9 @@ template <class T> class BasicMLP : public BasicSequential<T> {
   std::string_view activation() const { return act::entries()[activation_].info.name; }
   // The number of Linear layers, and the l-th (0 = nearest the input).
   std::size_t depth() const { return (this->size() + 1) / 2; }
+  // An MLP's layers are fixed by its sizes (depth() and linear() rely on the pattern);
+  // build a Sequential to add more.
+  void push_back(AnyModule<T>) = delete;
   BasicLinear<T>& linear(std::size_t l) { return this->template at<BasicLinear<T>>(2 * l); }
   const BasicLinear<T>& linear(std::size_t l) const {
     return this->template at<BasicLinear<T>>(2 * l);

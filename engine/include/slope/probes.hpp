@@ -11,7 +11,7 @@
 #include <limits>
 #include <vector>
 
-#include "slope/nn.hpp"
+#include "slope/tensor.hpp"
 #include "slope/trace.hpp"
 
 namespace slope::probe {

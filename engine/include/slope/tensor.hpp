@@ -20,6 +20,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "slope/activations.hpp"
+
 namespace slope {
 
 // A shape mismatch: the message names the op and both shapes.
@@ -189,12 +191,15 @@ template <class T> BasicTensor<T> operator/(ScalarOf<T> c, const BasicTensor<T>&
 // Any registered activation by name, elementwise; unknown names throw
 // std::invalid_argument listing the valid ones.
 template <class T> BasicTensor<T> apply(const BasicTensor<T>& x, std::string_view activation);
-// A registered activation by type, elementwise, with no name lookup:
-// slope::apply<slope::act::GeluTanh>(x). A must be in act::Catalogue.
-template <class A, class T> BasicTensor<T> apply(const BasicTensor<T>& x);
 // The activation at position `id` of act::Catalogue (an id from act::find); throws
 // std::out_of_range for an id >= act::count.
 template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id);
+// A registered activation by type, elementwise, with no name lookup:
+// slope::apply<slope::act::GeluTanh>(x). A must be in act::Catalogue.
+template <class A, class T> BasicTensor<T> apply(const BasicTensor<T>& x) {
+  static_assert(act::id_of<A> < act::count, "slope::apply<A>: A is not in act::Catalogue");
+  return apply_activation(x, act::id_of<A>);
+}
 template <class T> BasicTensor<T> relu(const BasicTensor<T>& x) { return x.relu(); }
 template <class T> BasicTensor<T> sigmoid(const BasicTensor<T>& x) { return x.sigmoid(); }
 template <class T> BasicTensor<T> tanh(const BasicTensor<T>& x) { return x.tanh(); }
@@ -208,7 +213,8 @@ template <class T> BasicTensor<T> mean(const BasicTensor<T>& x) { return x.mean(
 // PyTorch's F.layer_norm over the last dimension, fused (forward and backward side by
 // side; the forward keeps each row's mean and 1/std for the backward, as llm.c):
 // x (B, C) -> (x - mean_row) / sqrt(var_row + eps) * weight + bias, with the biased
-// variance; weight and bias (1, C), or empty for none. A constant row maps to bias.
+// variance; weight and bias (1, C), or empty for none. With eps > 0 a constant row maps
+// to bias, and its gradient stays finite.
 template <class T>
 BasicTensor<T> layer_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                           const BasicTensor<T>& bias, double eps = 1e-5);

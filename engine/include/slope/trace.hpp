@@ -30,7 +30,7 @@ template <class T> class BasicTrace {
   };
 
   // Installs this trace as the thread's current one (a nested trace shadows an outer one
-  // until it is destroyed).
+  // until it is destroyed). A trace fills while alive even when declared const.
   BasicTrace();
   ~BasicTrace();
   BasicTrace(const BasicTrace&) = delete;
@@ -39,10 +39,10 @@ template <class T> class BasicTrace {
   const std::vector<Layer>& layers() const { return layers_; }
   int blocks() const { return blocks_; }
   // Forgets what was recorded (to reuse one trace across steps).
-  void clear();
+  void clear() const;
 
   // The thread's current trace, or nullptr when none is recording.
-  static BasicTrace* current();
+  static const BasicTrace* current();
 
   // Marks the layers recorded while it is alive as one block (FeedForward uses it).
   class Block {
@@ -53,18 +53,19 @@ template <class T> class BasicTrace {
     Block& operator=(const Block&) = delete;
 
    private:
-    BasicTrace* trace_;
+    const BasicTrace* trace_;
     int previous_;
   };
 
-  void add_linear(const BasicTensor<T>& weight, const BasicTensor<T>& out);
-  void add_activation(std::size_t id, const BasicTensor<T>& in, const BasicTensor<T>& out);
+  void add_linear(const BasicTensor<T>& weight, const BasicTensor<T>& out) const;
+  void add_activation(std::size_t id, const BasicTensor<T>& in, const BasicTensor<T>& out) const;
 
  private:
-  std::vector<Layer> layers_;
-  int blocks_ = 0;
-  int open_block_ = 0;
-  BasicTrace* previous_;
+  // Recorded into by the forward pass while the trace is alive, whatever its constness.
+  mutable std::vector<Layer> layers_;
+  mutable int blocks_ = 0;
+  mutable int open_block_ = 0;
+  mutable const BasicTrace* previous_;  // the trace this one shadows
 };
 
 using Trace = BasicTrace<float>;
