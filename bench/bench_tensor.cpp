@@ -13,11 +13,13 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <slope/activation_kernels.hpp>
 #include <slope/slope.hpp>
 
 namespace {
@@ -55,7 +57,8 @@ template <class T, class A> void BM_Slope(benchmark::State& state) {
   }
 }
 
-// The floor: the same arithmetic in plain Eigen, every buffer allocated once.
+// The floor: the same arithmetic in plain Eigen and the same activation kernels, every
+// buffer allocated once.
 template <class T, class A> void BM_Floor(benchmark::State& state) {
   const Config c = kConfigs[state.range(0)];
   slope::set_num_threads(static_cast<int>(state.range(1)));
@@ -81,14 +84,14 @@ template <class T, class A> void BM_Floor(benchmark::State& state) {
       const Matrix<T>& in = l == 0 ? x : H[l - 1];
       Z[l].noalias() = in * W[l].transpose();
       Z[l].rowwise() += b[l].row(0);
-      if (l + 1 < L) H[l] = Z[l].unaryExpr([](T v) { return A::value(v); });
+      if (l + 1 < L) slope::act::values<A>(Z[l].data(), H[l].data(), Z[l].size());
     }
     const Matrix<T>& out = Z[L - 1];  // the output layer is linear
     const T loss = (out - y).squaredNorm() / n;
     dH = (out - y) * (T(2) / n);
     for (std::size_t l = L; l-- > 0;) {  // backward
       if (l + 1 < L)
-        dZ = dH.cwiseProduct(Z[l].unaryExpr([](T v) { return A::slope(v); }));
+        slope::act::slopes_times<A>(Z[l].data(), dH.data(), dZ.data(), Z[l].size());
       else
         dZ = dH;
       const Matrix<T>& in = l == 0 ? x : H[l - 1];
@@ -148,6 +151,44 @@ void BM_Activation(benchmark::State& state, const std::string& name) {
   }
   state.SetItemsProcessed(state.iterations() * 256 * 256);
 }
+
+// The activation kernels alone, forward (y = f(x)) and backward (dx = g f'(x)) over 1M
+// floats, in SIMD batches; beside them the scalar definitions element by element (what
+// the engine ran before) and a copy of the same bytes (three arrays read or written).
+constexpr std::size_t kKernelN = 1 << 20;
+template <class A> void BM_Kernel(benchmark::State& state) {
+  std::vector<float> x(kKernelN), g(kKernelN, 1.0f), y(kKernelN), dx(kKernelN);
+  slope::Rng rng(1);
+  for (float& v : x) v = static_cast<float>(rng.uniform(-6, 6));
+  for (auto _ : state) {
+    slope::act::values<A>(x.data(), y.data(), kKernelN);
+    slope::act::slopes_times<A>(x.data(), g.data(), dx.data(), kKernelN);
+    benchmark::DoNotOptimize(dx.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kKernelN));
+}
+template <class A> void BM_KernelScalar(benchmark::State& state) {
+  std::vector<float> x(kKernelN), g(kKernelN, 1.0f), y(kKernelN), dx(kKernelN);
+  slope::Rng rng(1);
+  for (float& v : x) v = static_cast<float>(rng.uniform(-6, 6));
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < kKernelN; ++i) y[i] = A::value(x[i]);
+    for (std::size_t i = 0; i < kKernelN; ++i) dx[i] = g[i] * A::slope(x[i]);
+    benchmark::DoNotOptimize(dx.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kKernelN));
+}
+void BM_KernelCopy(benchmark::State& state) {  // the same bytes: read x, write y; read x, g, write dx
+  std::vector<float> x(kKernelN, 1.0f), g(kKernelN, 1.0f), y(kKernelN), dx(kKernelN);
+  for (auto _ : state) {
+    std::copy(x.begin(), x.end(), y.begin());
+    for (std::size_t i = 0; i < kKernelN; ++i) dx[i] = g[i] * x[i];
+    benchmark::DoNotOptimize(dx.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kKernelN));
+}
+BENCHMARK(BM_KernelCopy);
 
 void Args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"config", "threads"});
@@ -219,6 +260,16 @@ int main(int argc, char** argv) {
   for (const std::string& name : slope::activations())
     benchmark::RegisterBenchmark(("BM_Activation/" + name).c_str(), BM_Activation, name)
         ->Unit(benchmark::kMicrosecond);
+  // Every activation's kernel beside its scalar baseline, alternating, registered from the
+  // catalogue.
+  slope::act::for_each([](auto a) {
+    using A = decltype(a);
+    const std::string name(A::info.name);
+    benchmark::RegisterBenchmark(("BM_Kernel/" + name).c_str(), BM_Kernel<A>)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_KernelScalar/" + name).c_str(), BM_KernelScalar<A>)
+        ->Unit(benchmark::kMicrosecond);
+  });
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RatioReporter reporter;

@@ -7,15 +7,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include <slope/activation_kernels.hpp>
 #include <slope/slope.hpp>
 
 #include "finite_difference.hpp"
@@ -539,3 +544,84 @@ TEST(GeluTanh, ApproximatesGeluAsGpt2Did) {
 }
 
 }  // namespace
+
+// --- the SIMD kernels against the scalar definitions ------------------------------------
+
+namespace {
+
+// Distance in units in the last place between two finite numbers of one type (0 when equal).
+template <class T> double ulps_apart(T a, T b) {
+  if (a == b) return 0.0;
+  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  auto ordered = [](T v) {
+    I i;
+    std::memcpy(&i, &v, sizeof v);
+    return i < 0 ? std::numeric_limits<I>::min() - i : i;  // monotone in v
+  };
+  const __int128 d = static_cast<__int128>(ordered(a)) - static_cast<__int128>(ordered(b));
+  return static_cast<double>(d < 0 ? -d : d);
+}
+
+// x on a fine grid over [-20, 20], a coarse one out to +-1000, and the far ends themselves.
+template <class T> std::vector<T> kernel_grid() {
+  std::vector<T> x;
+  for (int k = -2000; k <= 2000; ++k) x.push_back(static_cast<T>(k / 100.0));
+  for (int k = -1000; k <= 1000; k += 7) x.push_back(static_cast<T>(k));
+  for (T v : {T(-1000), T(1000), T(-0.0), T(1e-30), T(-1e-30), T(88.7), T(-88.7), T(709), T(-709)})
+    x.push_back(v);
+  return x;
+}
+
+// xsimd's exp, tanh, erfc, expm1 and log1p against the C library's, through each definition.
+constexpr double kMaxUlps = 4;
+
+template <class T> void expect_kernels_match_scalar(const char* type, double max_ulps) {
+  const std::vector<T> x = kernel_grid<T>();
+  std::vector<T> out(x.size()), g(x.size(), T(1));
+  slope::act::for_each([&](auto a) {
+    using A = decltype(a);
+    for (const bool slope : {false, true}) {
+      if (slope)
+        slope::act::slopes<A>(x.data(), out.data(), x.size());
+      else
+        slope::act::values<A>(x.data(), out.data(), x.size());
+      double worst = 0;
+      T worst_at = 0;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        const T want = slope ? A::slope(x[i]) : A::value(x[i]);
+        ASSERT_FALSE(std::isnan(out[i])) << A::info.name << (slope ? "'" : "") << "(" << x[i]
+                                         << ") " << type;
+        ASSERT_EQ(std::isinf(out[i]), std::isinf(want)) << A::info.name << "(" << x[i] << ")";
+        // Below the smallest normal number relative precision ends; compare absolutely there.
+        if (std::abs(want) < std::numeric_limits<T>::min() * 1024) {
+          EXPECT_LT(std::abs(out[i] - want), std::numeric_limits<T>::min() * 1024)
+              << A::info.name << "(" << x[i] << ") " << type;
+          continue;
+        }
+        // Near a zero of f (gelu's slope at -0.75) the last bits are cancellation; there the
+        // error is counted in ulps of 1, the scale of every activation's slope and value at 0.
+        const double d = std::abs(want) < T(1) ? std::min(ulps_apart(out[i], want),
+                                                            std::abs(static_cast<double>(out[i]) - want) /
+                                                                std::numeric_limits<T>::epsilon())
+                                               : ulps_apart(out[i], want);
+        if (d > worst) worst = d, worst_at = x[i];
+      }
+      EXPECT_LE(worst, max_ulps) << A::info.name << (slope ? " slope" : " value") << " " << type
+                                 << ": " << worst << " ulps at x = " << worst_at;
+    }
+    // slopes_times is g * slope, the backward pass.
+    slope::act::slopes_times<A>(x.data(), g.data(), out.data(), x.size());
+    for (std::size_t i = 0; i < x.size(); i += 97) {
+      std::vector<T> s(1);
+      slope::act::slopes<A>(&x[i], s.data(), 1);
+      EXPECT_EQ(out[i], s[0]) << A::info.name;
+    }
+  });
+}
+
+}  // namespace
+
+TEST(ActivationKernels, SimdEqualsTheScalarDefinitionToAFewUlpsNaNFree) {
+  expect_kernels_match_scalar<float>("float", kMaxUlps);
+  expect_kernels_match_scalar<double>("double", kMaxUlps);
+}

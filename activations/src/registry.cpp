@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "slope/activation_kernels.hpp"
 #include "slope/activations.hpp"
 
 namespace slope::act {
@@ -19,7 +20,9 @@ const std::array<Entry, count>& table() {
                      [](double x) { return A::value(x); },
                      [](double x) { return A::slope(x); },
                      [](float x) { return A::value(x); },
-                     [](float x) { return A::slope(x); }};
+                     [](float x) { return A::slope(x); },
+                     &slopes<A, double>,
+                     &slopes<A, float>};
       ++i;
     });
     return out;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "slope/activations.hpp"
 
@@ -76,6 +77,16 @@ template <class M> double std_dev(const M& m) {
   return std::sqrt((m.template cast<double>().array() - mean).square().mean());
 }
 
+// f'(z) over a layer in SIMD batches, in the layer's own precision (as the backward pass).
+template <class M> M slopes(const act::Entry& f, const M& z) {
+  M out(z.rows(), z.cols());
+  if constexpr (std::is_same_v<typename M::Scalar, float>)
+    f.slopes_f(z.data(), out.data(), static_cast<std::size_t>(z.size()));
+  else
+    f.slopes(z.data(), out.data(), static_cast<std::size_t>(z.size()));
+  return out;
+}
+
 template <class T> LayerStats measure(const typename BasicTrace<T>::Layer& l, int index) {
   const act::Entry& f = act::entries()[l.activation];
   const double threshold = 0.05 * act::max_slope(l.activation).slope;
@@ -86,12 +97,13 @@ template <class T> LayerStats measure(const typename BasicTrace<T>::Layer& l, in
   s.grad_norm = static_cast<double>(l.weight.grad().norm());
   s.act_mean = h.size() ? static_cast<double>(h.template cast<double>().mean()) : 0.0;
   s.act_std = std_dev(h);
+  const auto slope = slopes(f, z);
   double slope_sum = 0;
   std::size_t saturated = 0, dead = 0;
   for (Eigen::Index j = 0; j < z.cols(); ++j) {
     bool all_zero = true;
     for (Eigen::Index i = 0; i < z.rows(); ++i) {
-      const double d = std::abs(f.slope(static_cast<double>(z(i, j))));
+      const double d = std::abs(static_cast<double>(slope(i, j)));
       slope_sum += d;
       saturated += d < threshold;
       all_zero = all_zero && d == 0.0;
@@ -150,12 +162,12 @@ template <class T> std::vector<bool> dead_units(const BasicTrace<T>& trace, std:
                             " of a trace of " + std::to_string(trace.layers().size()) +
                             " Linear layers");
   const auto& layer = trace.layers()[l];
-  const act::Entry& f = act::entries()[layer.activation];
   const auto& z = layer.z.value();
+  const auto slope = slopes(act::entries()[layer.activation], z);
   std::vector<bool> dead(static_cast<std::size_t>(z.cols()), z.rows() > 0);
   for (Eigen::Index j = 0; j < z.cols(); ++j)
     for (Eigen::Index i = 0; i < z.rows() && dead[static_cast<std::size_t>(j)]; ++i)
-      if (f.slope(static_cast<double>(z(i, j))) != 0.0) dead[static_cast<std::size_t>(j)] = false;
+      if (slope(i, j) != T(0)) dead[static_cast<std::size_t>(j)] = false;
   return dead;
 }
 

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "slope/activation_kernels.hpp"
 #include "slope/activations.hpp"
 
 namespace slope {
@@ -347,14 +348,25 @@ template <class T> BasicTensor<T> BasicTensor<T>::mean(int axis) const {
   return sum(axis) * (T(1) / static_cast<T>(std::max<Index>(1, n)));
 }
 
-// Activations: value and slope both come from the catalogue's one definition.
+// Activations: value and slope both come from the catalogue's one definition, run on SIMD
+// batches (activation_kernels.hpp).
 template <class A, class T> BasicTensor<T> activation(const BasicTensor<T>& x) {
-  return make<T>(A::info.name.data(), x.value().unaryExpr([](T v) { return A::value(v); }), {&x},
-                 [](TensorNode<T>& self) {
-                   const Matrix<T>& z = self.parents[0]->value;
-                   self.parents[0]->accumulate(
-                       self.grad.cwiseProduct(z.unaryExpr([](T v) { return A::slope(v); })));
-                 });
+  const Matrix<T>& z = x.value();  // (B, n) -> (B, n)
+  Matrix<T> out(z.rows(), z.cols());
+  act::values<A>(z.data(), out.data(), static_cast<std::size_t>(z.size()));
+  return make<T>(A::info.name.data(), std::move(out), {&x}, [](TensorNode<T>& self) {
+    TensorNode<T>& p = *self.parents[0];
+    if (!p.requires_grad) return;
+    const auto n = static_cast<std::size_t>(p.value.size());
+    if (p.grad.size() == 0) {  // dz = g * f'(z), written straight into the gradient
+      p.grad.resize(p.value.rows(), p.value.cols());
+      act::slopes_times<A>(p.value.data(), self.grad.data(), p.grad.data(), n);
+    } else {
+      Matrix<T> dz(p.value.rows(), p.value.cols());
+      act::slopes_times<A>(p.value.data(), self.grad.data(), dz.data(), n);
+      p.grad += dz;
+    }
+  });
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::relu() const {

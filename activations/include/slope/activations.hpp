@@ -2,7 +2,8 @@
 // its value and its slope side by side, generic over float and double.
 //
 // To add an activation: write one struct below (name, metadata, value, slope) and
-// add it to `Catalogue` at the bottom. Both engines, the tests, the demos and the
+// add it to `Catalogue` at the bottom. Write value and slope with the primitives of
+// `math` (select instead of ?:), so the same text runs on SIMD batches. Both engines, the tests, the demos and the
 // benchmarks loop over the catalogue and pick it up from there.
 #pragma once
 
@@ -31,16 +32,52 @@ struct Info {
   std::string_view job;   // the one line the lesson gives it
 };
 
+// The primitives the definitions below use, for a scalar (float, double) here and for a
+// SIMD batch through xsimd (slope/activation_kernels.hpp): the definitions call them
+// unqualified, so a batch argument finds xsimd's by argument-dependent lookup and the same
+// text compiles for both. `select(c, a, b)` is `c ? a : b` with both sides computed, as a
+// SIMD lane select must: a branch may overflow to inf where the other is chosen.
+namespace math {
+using std::abs;
+using std::exp;
+using std::expm1;
+using std::log1p;
+using std::max;
+using std::tanh;
+template <class T>
+  requires std::is_floating_point_v<T>
+T select(bool c, T a, T b) {
+  return c ? a : b;
+}
+
+namespace adl {
+using std::erfc;
+template <class T> T call_erfc(const T& x) { return erfc(x); }  // finds xsimd's for a batch
+}  // namespace adl
+// erfc, called as math::erfc. A double batch goes lane by lane through the C library:
+// xsimd 8's double erfc is off by up to 1e-9 relative in its tail (its float one is
+// within 4 ulps, and is used).
+template <class T> T erfc(const T& x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::erfc(x);
+  } else if constexpr (std::is_same_v<typename T::value_type, double>) {
+    alignas(64) double lanes[T::size];
+    x.store_unaligned(lanes);
+    for (double& v : lanes) v = std::erfc(v);
+    return T::load_unaligned(lanes);
+  } else {
+    return adl::call_erfc(x);
+  }
+}
+}  // namespace math
+
 namespace detail {
 // Logistic function without overflow: exp is only ever taken of a non-positive number.
 template <class T> T sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
+  using namespace math;
+  const T e = exp(-abs(x));  // exp(-x) for x >= 0, exp(x) for x < 0
+  return select(x >= T(0), T(1) / (T(1) + e), e / (T(1) + e));
 }
-template <class T> constexpr T inv_sqrt2 = T(0.70710678118654752440);
-template <class T> constexpr T inv_sqrt_2pi = T(0.39894228040143267794);
-template <class T> constexpr T sqrt_2_over_pi = T(0.79788456080286535588);
 }  // namespace detail
 
 struct Identity {
@@ -62,9 +99,15 @@ struct Relu {
       .zero_centred = false,
       .kink = "relu'(0) = 0, as PyTorch",
       .job = "the default hidden layer: slope exactly 0 or 1, gradients pass undamped"};
-  template <class T> static T value(T x) { return x > T(0) ? x : T(0); }
+  template <class T> static T value(T x) {
+    using namespace math;
+    return select(x > T(0), x, T(0));
+  }
   // At the kink x = 0 PyTorch uses the left slope 0; we match it so gradients agree.
-  template <class T> static T slope(T x) { return x > T(0) ? T(1) : T(0); }
+  template <class T> static T slope(T x) {
+    using namespace math;
+    return select(x > T(0), T(1), T(0));
+  }
 };
 
 struct LeakyRelu {
@@ -75,8 +118,14 @@ struct LeakyRelu {
       .zero_centred = false,
       .kink = "slope 0.01 at 0, as PyTorch",
       .job = "a ReLU that keeps a 0.01 slope for x < 0, so units cannot die"};
-  template <class T> static T value(T x) { return x > T(0) ? x : T(0.01) * x; }
-  template <class T> static T slope(T x) { return x > T(0) ? T(1) : T(0.01); }
+  template <class T> static T value(T x) {
+    using namespace math;
+    return select(x > T(0), x, T(0.01) * x);
+  }
+  template <class T> static T slope(T x) {
+    using namespace math;
+    return select(x > T(0), T(1), T(0.01));
+  }
 };
 
 struct Sigmoid {
@@ -102,9 +151,13 @@ struct Tanh {
       .zero_centred = true,
       .kink = "smooth",
       .job = "a zero-centred squash with slope 1 at 0; micrograd's choice, RNN gates"};
-  template <class T> static T value(T x) { return std::tanh(x); }
+  template <class T> static T value(T x) {
+    using namespace math;
+    return tanh(x);
+  }
   template <class T> static T slope(T x) {
-    const T t = std::tanh(x);
+    using namespace math;
+    const T t = tanh(x);
     return T(1) - t * t;
   }
 };
@@ -120,13 +173,17 @@ struct Gelu {
                                  "sliver of gradient for x < 0"};
   // Phi(x) as 0.5 erfc(-x/sqrt2) keeps full relative precision far on the negative side.
   template <class T> static T value(T x) {
-    return x * T(0.5) * std::erfc(-x * detail::inv_sqrt2<T>);
+    using namespace math;
+    return x * T(0.5) * math::erfc(-x * T(kInvSqrt2));
   }
   template <class T> static T slope(T x) {
-    const T cdf = T(0.5) * std::erfc(-x * detail::inv_sqrt2<T>);
-    const T pdf = detail::inv_sqrt_2pi<T> * std::exp(T(-0.5) * x * x);
+    using namespace math;
+    const T cdf = T(0.5) * math::erfc(-x * T(kInvSqrt2));
+    const T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x * x);
     return cdf + x * pdf;
   }
+  static constexpr double kInvSqrt2 = 0.70710678118654752440;
+  static constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 };
 
 struct GeluTanh {
@@ -138,17 +195,20 @@ struct GeluTanh {
       .kink = "smooth",
       .job = "GELU as GPT-2 computed it: a tanh approximation, cheaper than erf"};
   template <class T> static T value(T x) {
-    const T u = detail::sqrt_2_over_pi<T> * (x + T(0.044715) * x * x * x);
-    return T(0.5) * x * (T(1) + std::tanh(u));
+    using namespace math;
+    const T u = T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
+    return T(0.5) * x * (T(1) + tanh(u));
   }
   template <class T> static T slope(T x) {
-    const T u = detail::sqrt_2_over_pi<T> * (x + T(0.044715) * x * x * x);
-    const T t = std::tanh(u);
-    const T du = detail::sqrt_2_over_pi<T> * (T(1) + T(3 * 0.044715) * x * x);
+    using namespace math;
+    const T u = T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
+    const T t = tanh(u);
+    const T du = T(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x * x);
     const T sech2 = T(1) - t * t;
-    // Far out sech2 is exactly 0 while du is huge; skip the product so 0 * inf never appears.
-    return T(0.5) * (T(1) + t) + (sech2 == T(0) ? T(0) : T(0.5) * x * sech2 * du);
+    // Far out sech2 is exactly 0 while du is huge: take 0 there, not 0 * inf.
+    return T(0.5) * (T(1) + t) + select(sech2 == T(0), T(0), T(0.5) * x * sech2 * du);
   }
+  static constexpr double kSqrt2OverPi = 0.79788456080286535588;
 };
 
 struct Elu {
@@ -159,8 +219,14 @@ struct Elu {
       .zero_centred = false,
       .kink = "smooth at 0 (alpha = 1): slope 1 from both sides",
       .job = "a ReLU with a smooth negative saturation at -1; mean activations nearer 0"};
-  template <class T> static T value(T x) { return x > T(0) ? x : std::expm1(x); }
-  template <class T> static T slope(T x) { return x > T(0) ? T(1) : std::exp(x); }
+  template <class T> static T value(T x) {
+    using namespace math;
+    return select(x > T(0), x, expm1(x));
+  }
+  template <class T> static T slope(T x) {
+    using namespace math;
+    return select(x > T(0), T(1), exp(x));
+  }
 };
 
 struct Silu {
@@ -188,7 +254,8 @@ struct Softplus {
       .job = "a smooth ReLU whose slope is the sigmoid; keeps outputs positive"};
   // max(x, 0) + log1p(exp(-|x|)) never overflows; PyTorch's x > 20 cut-off differs by < 1e-8.
   template <class T> static T value(T x) {
-    return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
+    using namespace math;
+    return max(x, T(0)) + log1p(exp(-abs(x)));
   }
   template <class T> static T slope(T x) { return detail::sigmoid(x); }
 };
@@ -237,6 +304,9 @@ struct Entry {
   double (*slope)(double);
   float (*value_f)(float);
   float (*slope_f)(float);
+  // The slope over an array, in SIMD batches (activation_kernels.hpp): out[i] = f'(x[i]).
+  void (*slopes)(const double* x, double* out, std::size_t n);
+  void (*slopes_f)(const float* x, float* out, std::size_t n);
 };
 
 // The largest |slope| of an activation, found numerically on the grid x = k / per_unit in
