@@ -198,7 +198,9 @@ void Args(benchmark::internal::Benchmark* b) {
 }
 
 using slope::act::Relu;
+using slope::act::Gelu;
 using slope::act::Sigmoid;
+using slope::act::Tanh;
 // Each slope benchmark is followed by its floor, so neighbours in the output pair up.
 BENCHMARK_TEMPLATE(BM_Slope, float, Relu)->Apply(Args);
 BENCHMARK_TEMPLATE(BM_Floor, float, Relu)->Apply(Args);
@@ -208,6 +210,14 @@ BENCHMARK_TEMPLATE(BM_Slope, double, Relu)->Apply(Args);
 BENCHMARK_TEMPLATE(BM_Floor, double, Relu)->Apply(Args);
 BENCHMARK_TEMPLATE(BM_Slope, double, Sigmoid)->Apply(Args);
 BENCHMARK_TEMPLATE(BM_Floor, double, Sigmoid)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Slope, float, Tanh)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Floor, float, Tanh)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Slope, float, Gelu)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Floor, float, Gelu)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Slope, double, Tanh)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Floor, double, Tanh)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Slope, double, Gelu)->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Floor, double, Gelu)->Apply(Args);
 
 // Prints the usual console output, then a table pairing each slope run with its floor.
 class RatioReporter : public benchmark::ConsoleReporter {
