@@ -24,7 +24,7 @@ deps:
 	fi
 
 build: deps
-	cmake --preset release
+	cmake --preset release -DSLOPE_BUILD_BENCH=ON
 	cmake --build --preset release -j $(JOBS)
 
 demo: build
@@ -32,8 +32,10 @@ demo: build
 
 test: test-release test-asan
 
+# The tests need no benchmarks; leaving them out keeps CI's build short (`make build` and
+# `make bench` turn them back on).
 test-release: deps
-	cmake --preset release
+	cmake --preset release -DSLOPE_BUILD_BENCH=OFF
 	cmake --build --preset release -j $(JOBS)
 	ctest --preset release -j $(JOBS)
 
