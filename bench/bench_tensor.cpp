@@ -179,7 +179,8 @@ template <class A> void BM_KernelScalar(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kKernelN));
 }
-void BM_KernelCopy(benchmark::State& state) {  // the same bytes: read x, write y; read x, g, write dx
+void BM_KernelCopy(
+    benchmark::State& state) {  // the same bytes: read x, write y; read x, g, write dx
   std::vector<float> x(kKernelN, 1.0f), g(kKernelN, 1.0f), y(kKernelN), dx(kKernelN);
   for (auto _ : state) {
     std::copy(x.begin(), x.end(), y.begin());
@@ -197,8 +198,8 @@ void Args(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
 }
 
-using slope::act::Relu;
 using slope::act::Gelu;
+using slope::act::Relu;
 using slope::act::Sigmoid;
 using slope::act::Tanh;
 // Each slope benchmark is followed by its floor, so neighbours in the output pair up.

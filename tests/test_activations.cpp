@@ -589,8 +589,8 @@ template <class T> void expect_kernels_match_scalar(const char* type, double max
       T worst_at = 0;
       for (std::size_t i = 0; i < x.size(); ++i) {
         const T want = slope ? A::slope(x[i]) : A::value(x[i]);
-        ASSERT_FALSE(std::isnan(out[i])) << A::info.name << (slope ? "'" : "") << "(" << x[i]
-                                         << ") " << type;
+        ASSERT_FALSE(std::isnan(out[i]))
+            << A::info.name << (slope ? "'" : "") << "(" << x[i] << ") " << type;
         ASSERT_EQ(std::isinf(out[i]), std::isinf(want)) << A::info.name << "(" << x[i] << ")";
         // Below the smallest normal number relative precision ends; compare absolutely there.
         if (std::abs(want) < std::numeric_limits<T>::min() * 1024) {
@@ -600,10 +600,11 @@ template <class T> void expect_kernels_match_scalar(const char* type, double max
         }
         // Near a zero of f (gelu's slope at -0.75) the last bits are cancellation; there the
         // error is counted in ulps of 1, the scale of every activation's slope and value at 0.
-        const double d = std::abs(want) < T(1) ? std::min(ulps_apart(out[i], want),
-                                                            std::abs(static_cast<double>(out[i]) - want) /
-                                                                std::numeric_limits<T>::epsilon())
-                                               : ulps_apart(out[i], want);
+        const double d =
+            std::abs(want) < T(1)
+                ? std::min(ulps_apart(out[i], want), std::abs(static_cast<double>(out[i]) - want) /
+                                                         std::numeric_limits<T>::epsilon())
+                : ulps_apart(out[i], want);
         if (d > worst) worst = d, worst_at = x[i];
       }
       EXPECT_LE(worst, max_ulps) << A::info.name << (slope ? " slope" : " value") << " " << type

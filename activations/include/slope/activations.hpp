@@ -3,8 +3,8 @@
 //
 // To add an activation: write one struct below (name, metadata, value, slope) and
 // add it to `Catalogue` at the bottom. Write value and slope with the primitives of
-// `math` (select instead of ?:), so the same text runs on SIMD batches. Both engines, the tests, the demos and the
-// benchmarks loop over the catalogue and pick it up from there.
+// `math` (select instead of ?:), so the same text runs on SIMD batches. Both engines, the tests,
+// the demos and the benchmarks loop over the catalogue and pick it up from there.
 #pragma once
 
 #include <algorithm>
@@ -45,10 +45,7 @@ using std::log1p;
 using std::max;
 using std::tanh;
 template <class T>
-  requires std::is_floating_point_v<T>
-T select(bool c, T a, T b) {
-  return c ? a : b;
-}
+requires std::is_floating_point_v<T> T select(bool c, T a, T b) { return c ? a : b; }
 
 namespace adl {
 using std::erfc;
