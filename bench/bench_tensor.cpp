@@ -2,8 +2,9 @@
 //
 // One step = zero_grad, forward, MSE loss, backward, SGD step, for an MLP of `depth`
 // Linear layers of width x width on a batch of `batch` rows. The floor is the same
-// step written directly with Eigen matrices, preallocated buffers and no graph, using
-// the same activation definitions; slope/floor is the graph's whole overhead.
+// step written directly on the same products (slope::gemm: OpenBLAS above its threshold,
+// Eigen below) and the same activation kernels, with preallocated buffers and no graph;
+// slope/floor is the graph's whole overhead.
 //
 //   cmake --preset release && cmake --build --preset release --target bench_tensor
 //   build/release/bench/bench_tensor      # every configuration, then a slope/floor table
@@ -57,8 +58,8 @@ template <class T, class A> void BM_Slope(benchmark::State& state) {
   }
 }
 
-// The floor: the same arithmetic in plain Eigen and the same activation kernels, every
-// buffer allocated once.
+// The floor: the same arithmetic on the same products (slope::gemm, so the same BLAS or
+// Eigen kernels) and the same activation kernels, every buffer allocated once, no graph.
 template <class T, class A> void BM_Floor(benchmark::State& state) {
   const Config c = kConfigs[state.range(0)];
   slope::set_num_threads(static_cast<int>(state.range(1)));
@@ -82,7 +83,7 @@ template <class T, class A> void BM_Floor(benchmark::State& state) {
   for (auto _ : state) {
     for (std::size_t l = 0; l < L; ++l) {  // forward
       const Matrix<T>& in = l == 0 ? x : H[l - 1];
-      Z[l].noalias() = in * W[l].transpose();
+      slope::gemm<T>(in, false, W[l], true, Z[l]);
       Z[l].rowwise() += b[l].row(0);
       if (l + 1 < L) slope::act::values<A>(Z[l].data(), H[l].data(), Z[l].size());
     }
@@ -95,9 +96,9 @@ template <class T, class A> void BM_Floor(benchmark::State& state) {
       else
         dZ = dH;
       const Matrix<T>& in = l == 0 ? x : H[l - 1];
-      dW[l].noalias() = dZ.transpose() * in;
+      slope::gemm<T>(dZ, true, in, false, dW[l]);
       db[l] = dZ.colwise().sum();
-      if (l > 0) dH.noalias() = dZ * W[l];
+      if (l > 0) slope::gemm<T>(dZ, false, W[l], false, dH);
     }
     for (std::size_t l = 0; l < L; ++l) {  // SGD
       W[l] -= T(kLr) * dW[l];

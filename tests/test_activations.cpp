@@ -558,8 +558,9 @@ template <class T> double ulps_apart(T a, T b) {
     std::memcpy(&i, &v, sizeof v);
     return i < 0 ? std::numeric_limits<I>::min() - i : i;  // monotone in v
   };
-  const __int128 d = static_cast<__int128>(ordered(a)) - static_cast<__int128>(ordered(b));
-  return static_cast<double>(d < 0 ? -d : d);
+  using U = std::make_unsigned_t<I>;  // the distance, exact even across the whole range
+  const I ia = ordered(a), ib = ordered(b);
+  return static_cast<double>(ia > ib ? U(ia) - U(ib) : U(ib) - U(ia));
 }
 
 // x on a fine grid over [-20, 20], a coarse one out to +-1000, and the far ends themselves.

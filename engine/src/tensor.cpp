@@ -10,6 +10,7 @@
 
 #include "slope/activation_kernels.hpp"
 #include "slope/activations.hpp"
+#include "slope/gemm.hpp"
 
 namespace slope {
 
@@ -20,14 +21,6 @@ thread_local bool t_grad_enabled = true;
 no_grad::no_grad() : previous_(t_grad_enabled) { t_grad_enabled = false; }
 no_grad::~no_grad() { t_grad_enabled = previous_; }
 bool grad_enabled() { return t_grad_enabled; }
-
-void set_num_threads(int n) {
-  if (n < 1)
-    throw std::invalid_argument("slope::set_num_threads: need at least 1 thread, got " +
-                                std::to_string(n));
-  Eigen::setNbThreads(n);
-}
-int num_threads() { return Eigen::nbThreads(); }
 
 namespace {
 
@@ -68,14 +61,13 @@ BasicTensor<T> make(const char* op, Matrix<T> value,
   return BasicTensor<T>(std::move(n));
 }
 
-// grad += a * b, written straight into the gradient (no temporary for the product).
-template <class T, class A, class B>
-void accumulate_product(TensorNode<T>& n, const A& a, const B& b) {
+// n.grad += op(a) · op(b), written straight into the gradient (no temporary, no copy of a
+// transposed operand).
+template <class T>
+void accumulate_product(TensorNode<T>& n, const Matrix<T>& a, bool ta, const Matrix<T>& b,
+                        bool tb) {
   if (!n.requires_grad) return;
-  if (n.grad.size() == 0)
-    n.grad.noalias() = a * b;
-  else
-    n.grad.noalias() += a * b;
+  gemm<T>(a, ta, b, tb, n.grad, n.grad.size() != 0);
 }
 
 // Broadcasting in 2-D: each dimension equal, or 1 on one side.
@@ -211,13 +203,13 @@ template <class T> void BasicTensor<T>::backward(const Matrix& seed) const {
 
 template <class T> BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   if (a.cols() != b.rows()) shape_error("matmul", a, b, "have different inner dimensions");
-  Matrix<T> out(a.rows(), b.cols());
-  out.noalias() = a.value() * b.value();  // a (n, k) · b (k, m) -> (n, m)
+  Matrix<T> out;
+  gemm<T>(a.value(), false, b.value(), false, out);  // a (n, k) · b (k, m) -> (n, m)
   return make<T>("matmul", std::move(out), {&a, &b}, [](TensorNode<T>& self) {
     TensorNode<T>& pa = *self.parents[0];
     TensorNode<T>& pb = *self.parents[1];
-    accumulate_product(pa, self.grad, pb.value.transpose());  // (n, m) · (m, k)
-    accumulate_product(pb, pa.value.transpose(), self.grad);  // (k, n) · (n, m)
+    accumulate_product(pa, self.grad, false, pb.value, true);  // (n, m) · (m, k)
+    accumulate_product(pb, pa.value, true, self.grad, false);  // (k, n) · (n, m)
   });
 }
 
@@ -229,14 +221,14 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   const bool has_bias = bias.rows() * bias.cols() != 0;
   if (has_bias && (bias.rows() != 1 || bias.cols() != weight.rows()))
     shape_error("linear", weight, bias, "do not fit: weight is (out, in), bias (1, out)");
-  Matrix<T> out(x.rows(), weight.rows());
-  out.noalias() = x.value() * weight.value().transpose();  // x (B, in) · W^T (in, out)
-  if (has_bias) out.rowwise() += bias.value().row(0);      // + b (1, out) -> (B, out)
+  Matrix<T> out;
+  gemm<T>(x.value(), false, weight.value(), true, out);  // x (B, in) · W^T (in, out)
+  if (has_bias) out.rowwise() += bias.value().row(0);    // + b (1, out) -> (B, out)
   return make<T>("linear", std::move(out), {&x, &weight, &bias}, [has_bias](TensorNode<T>& self) {
     TensorNode<T>& px = *self.parents[0];
     TensorNode<T>& pw = *self.parents[1];
-    accumulate_product(px, self.grad, pw.value);                           // (B, out) · (out, in)
-    accumulate_product(pw, self.grad.transpose(), px.value);               // (out, B) · (B, in)
+    accumulate_product(px, self.grad, false, pw.value, false);             // (B, out) · (out, in)
+    accumulate_product(pw, self.grad, true, px.value, false);              // (out, B) · (B, in)
     if (has_bias) self.parents[2]->accumulate(self.grad.colwise().sum());  // (1, out)
   });
 }

@@ -4,6 +4,7 @@
 
 #include "slope/activations.hpp"
 #include "slope/data.hpp"
+#include "slope/gemm.hpp"
 #include "slope/gradcheck.hpp"
 #include "slope/nn.hpp"
 #include "slope/optim.hpp"

@@ -43,7 +43,8 @@ class no_grad {
 };
 bool grad_enabled();
 
-// Number of threads Eigen's matrix products use; the default is every core.
+// Number of threads the matrix products use (Eigen's and the BLAS's); the default is
+// every core.
 void set_num_threads(int n);
 int num_threads();
 

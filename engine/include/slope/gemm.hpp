@@ -1,0 +1,31 @@
+// The one matrix product under every tensor op (and the benchmarks' floor):
+//
+//   c = op(a) · op(b)      or, with accumulate, c += op(a) · op(b)
+//
+// where op(m) is m or its transpose, chosen by a flag, so a transposed operand is never
+// copied. Products of at least kBlasMinFlops multiply-adds go to the BLAS when slope is
+// built with one (CMake option SLOPE_BLAS, OpenBLAS from Debian); smaller ones, and every
+// product of a build without it, run on Eigen's own kernels.
+#pragma once
+
+#include <Eigen/Core>
+
+namespace slope {
+
+template <class T> using GemmMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+// Throws ShapeError if the inner dimensions differ, or if accumulating into a c of the
+// wrong shape. c must not share storage with a or b.
+template <class T>
+void gemm(const GemmMatrix<T>& a, bool transpose_a, const GemmMatrix<T>& b, bool transpose_b,
+          GemmMatrix<T>& c, bool accumulate = false);
+
+// Which kernels a product of m x k by k x n runs on: "openblas" or "eigen".
+const char* gemm_backend(Eigen::Index m, Eigen::Index n, Eigen::Index k);
+// The BLAS slope was built with ("openblas"), or "none".
+const char* blas_name();
+
+// The routing threshold, m * n * k, measured with bench/bench_gemm (see bench/RESULTS.md).
+inline constexpr double kBlasMinFlops = 48.0 * 48.0 * 48.0;
+
+}  // namespace slope

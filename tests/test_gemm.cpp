@@ -1,0 +1,133 @@
+// slope::gemm, the product under matmul and linear: every transpose case, accumulating or
+// not, in float and double, on shapes either side of the BLAS threshold, against Eigen's
+// own product of explicitly transposed copies; the tensor ops' gradients on a shape the
+// BLAS takes, against their closed forms; and the errors.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include <slope/slope.hpp>
+
+namespace {
+
+template <class T> using Matrix = slope::GemmMatrix<T>;
+
+// Largest |x - y| relative to the largest |y|.
+template <class T> double rel_diff(const Matrix<T>& x, const Matrix<T>& y) {
+  return static_cast<double>((x - y).cwiseAbs().maxCoeff() / y.cwiseAbs().maxCoeff());
+}
+
+struct Shape {
+  Eigen::Index m, n, k;
+};
+// Below the threshold (Eigen), at and above it (the BLAS when built with one), and the
+// degenerate 1-wide products of a batch of one.
+constexpr Shape kShapes[] = {{3, 4, 5},     {32, 32, 32},  {48, 48, 48},  {70, 50, 40},
+                             {1, 300, 400}, {300, 1, 400}, {129, 257, 65}};
+
+template <class T> void check_all_cases(double tol) {
+  for (const Shape s : kShapes)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (bool acc : {false, true}) {
+          const Matrix<T> a =
+              ta ? Matrix<T>(Matrix<T>::Random(s.k, s.m)) : Matrix<T>(Matrix<T>::Random(s.m, s.k));
+          const Matrix<T> b =
+              tb ? Matrix<T>(Matrix<T>::Random(s.n, s.k)) : Matrix<T>(Matrix<T>::Random(s.k, s.n));
+          const Matrix<T> opa = ta ? Matrix<T>(a.transpose()) : a;
+          const Matrix<T> opb = tb ? Matrix<T>(b.transpose()) : b;
+          const Matrix<T> c0 = Matrix<T>::Random(s.m, s.n);
+          Matrix<T> want = opa * opb;
+          if (acc) want += c0;
+          Matrix<T> c = acc ? c0 : Matrix<T>();
+          slope::gemm<T>(a, ta, b, tb, c, acc);
+          SCOPED_TRACE(std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
+                       (ta ? " aT" : "") + (tb ? " bT" : "") + (acc ? " +=" : "") + " on " +
+                       slope::gemm_backend(s.m, s.n, s.k));
+          ASSERT_EQ(c.rows(), s.m);
+          ASSERT_EQ(c.cols(), s.n);
+          EXPECT_LT(rel_diff<T>(c, want), tol);
+        }
+}
+
+TEST(Gemm, EveryTransposeCaseMatchesEigenFloat) { check_all_cases<float>(1e-5); }
+TEST(Gemm, EveryTransposeCaseMatchesEigenDouble) { check_all_cases<double>(1e-13); }
+
+TEST(Gemm, RoutesByMeasuredSize) {
+  EXPECT_STREQ(slope::gemm_backend(8, 8, 8), "eigen");
+  EXPECT_STREQ(slope::gemm_backend(32, 32, 32), "eigen");  // the 32x32x8 MLP stays on Eigen
+  const std::string blas = slope::blas_name();
+  const char* big = slope::gemm_backend(256, 256, 256);
+  if (blas == "none")
+    EXPECT_STREQ(big, "eigen");  // the Eigen-only build (SLOPE_BLAS=OFF)
+  else
+    EXPECT_EQ(std::string(big), blas);
+}
+
+TEST(Gemm, EmptyInnerDimensionGivesZeros) {
+  Matrix<double> a(60, 0), b(0, 70), c;
+  slope::gemm<double>(a, false, b, false, c);
+  ASSERT_EQ(c.rows(), 60);
+  ASSERT_EQ(c.cols(), 70);
+  EXPECT_EQ(c.cwiseAbs().maxCoeff(), 0.0);
+}
+
+TEST(Gemm, MismatchedShapesNameBothOperands) {
+  Matrix<float> a = Matrix<float>::Random(4, 5), b = Matrix<float>::Random(4, 6), c;
+  try {
+    slope::gemm<float>(a, false, b, false, c);
+    FAIL() << "expected ShapeError";
+  } catch (const slope::ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("a (4, 5) and b (4, 6)"), std::string::npos) << e.what();
+  }
+  Matrix<float> wrong = Matrix<float>::Zero(2, 2);
+  EXPECT_THROW(slope::gemm<float>(a, true, b, false, wrong, true), slope::ShapeError);
+}
+
+// linear's forward and its dX, dW, db on a batch the BLAS takes (every product is at least
+// 96 * 80 * 64), against z = x W^T + b, dX = G W, dW = G^T x, db = column sums of G.
+template <class T> void check_linear(double tol) {
+  using Tensor = slope::BasicTensor<T>;
+  const Matrix<T> xv = Matrix<T>::Random(96, 64), wv = Matrix<T>::Random(80, 64);
+  const Matrix<T> bv = Matrix<T>::Random(1, 80), g = Matrix<T>::Random(96, 80);
+  Tensor x(xv, true), w(wv, true), b(bv, true);
+  Tensor z = slope::linear(x, w, b);
+  const Matrix<T> want = (xv * wv.transpose()).rowwise() + bv.row(0);
+  EXPECT_LT(rel_diff<T>(z.value(), want), tol);
+  z.backward(g);
+  EXPECT_LT(rel_diff<T>(x.grad(), g * wv), tol);
+  EXPECT_LT(rel_diff<T>(w.grad(), g.transpose() * xv), tol);
+  EXPECT_LT(rel_diff<T>(b.grad(), g.colwise().sum()), tol);
+  // A second backward accumulates into the leaves' gradients (the BLAS's beta = 1 path).
+  slope::linear(x, w, b).backward(g);
+  EXPECT_LT(rel_diff<T>(w.grad(), T(2) * g.transpose() * xv), tol);
+}
+TEST(Gemm, LinearOnTheBlasMatchesClosedFormsFloat) { check_linear<float>(1e-5); }
+TEST(Gemm, LinearOnTheBlasMatchesClosedFormsDouble) { check_linear<double>(1e-13); }
+
+TEST(Gemm, MatmulOnTheBlasMatchesClosedForms) {
+  const Matrix<double> av = Matrix<double>::Random(90, 70), bv = Matrix<double>::Random(70, 110);
+  const Matrix<double> g = Matrix<double>::Random(90, 110);
+  slope::TensorD a(av, true), b(bv, true);
+  slope::TensorD c = slope::matmul(a, b);
+  EXPECT_LT(rel_diff<double>(c.value(), av * bv), 1e-13);
+  c.backward(g);
+  EXPECT_LT(rel_diff<double>(a.grad(), g * bv.transpose()), 1e-13);
+  EXPECT_LT(rel_diff<double>(b.grad(), av.transpose() * g), 1e-13);
+}
+
+// Finite differences through the BLAS path: x (40, 64) -> tanh(linear) (40, 48), every
+// product at least 40 * 48 * 64.
+TEST(Gemm, GradcheckThroughTheBlas) {
+  slope::Rng rng(3);
+  slope::nn::LinearD layer(64, 48, true, slope::nn::Init::xavier_uniform(), rng);
+  const std::vector<slope::TensorD> in = {slope::TensorD(Matrix<double>::Random(40, 64)),
+                                          layer.weight, layer.bias};
+  const auto r = slope::gradcheck(
+      [](const std::vector<slope::TensorD>& v) { return slope::linear(v[0], v[1], v[2]).tanh(); },
+      in);
+  EXPECT_TRUE(r.ok) << r.worst;
+}
+
+}  // namespace
