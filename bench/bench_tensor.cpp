@@ -15,17 +15,53 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
 
 #include <slope/activation_kernels.hpp>
 #include <slope/slope.hpp>
 
+// --- allocations, counted -----------------------------------------------------------
+// Every heap allocation of the code linked into this program: malloc calls from it (Eigen's
+// matrix storage, inside slope's static library too; CMake links with --wrap=malloc) and
+// operator new (graph nodes, closures, vectors), which is defined here on that malloc.
+// OpenBLAS's own buffers, inside its shared library, are not counted: it keeps them.
+namespace {
+std::atomic<std::int64_t> g_allocations{0};
+}
+extern "C" void* __real_malloc(std::size_t n);
+extern "C" void* __wrap_malloc(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __real_malloc(n);
+}
+void* operator new(std::size_t n) {  // malloc here is this file's, so it is counted
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+// GCC cannot see that the malloc above is the one free() pairs with.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
 namespace {
 
 template <class T> using Matrix = typename slope::BasicTensor<T>::Matrix;
+
+// Heap allocations made by one more call of `step` (after the warm-up steps so far).
+template <class Step> double allocations_of(Step&& step) {
+  const std::int64_t before = g_allocations.load();
+  step();
+  return static_cast<double>(g_allocations.load() - before);
+}
 
 struct Config {
   int batch, width, depth;
@@ -49,13 +85,15 @@ template <class T, class A> void BM_Slope(benchmark::State& state) {
   const slope::BasicTensor<T> x(random_matrix<T>(c.batch, c.width, rng));
   const slope::BasicTensor<T> y(random_matrix<T>(c.batch, c.width, rng));
   slope::optim::SGD opt(model.parameters(), kLr);
-  for (auto _ : state) {
+  auto step = [&] {
     opt.zero_grad();
     auto loss = slope::mse_loss(model.forward(x), y);
     loss.backward();
     opt.step();
     benchmark::DoNotOptimize(loss.item());
-  }
+  };
+  for (auto _ : state) step();
+  state.counters["allocs/step"] = allocations_of(step);
 }
 
 // The floor: the same arithmetic on the same products (slope::gemm, so the same BLAS or
@@ -80,7 +118,7 @@ template <class T, class A> void BM_Floor(benchmark::State& state) {
   }
   Matrix<T> dH(c.batch, c.width), dZ(c.batch, c.width);
   const T n = static_cast<T>(c.batch) * static_cast<T>(c.width);
-  for (auto _ : state) {
+  auto step = [&] {
     for (std::size_t l = 0; l < L; ++l) {  // forward
       const Matrix<T>& in = l == 0 ? x : H[l - 1];
       slope::gemm<T>(in, false, W[l], true, Z[l]);
@@ -105,7 +143,9 @@ template <class T, class A> void BM_Floor(benchmark::State& state) {
       b[l] -= T(kLr) * db[l];
     }
     benchmark::DoNotOptimize(loss);
-  }
+  };
+  for (auto _ : state) step();
+  state.counters["allocs/step"] = allocations_of(step);
 }
 
 // Heap in use (glibc's mallinfo2) after steps 1, 2 and 10,000 of the 32x32x8 relu
@@ -197,6 +237,8 @@ void Args(benchmark::internal::Benchmark* b) {
   for (int config = 0; config < 3; ++config)
     for (int threads : {1, 2}) b->Args({config, threads});
   b->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
+  b->ComputeStatistics(
+      "min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
 }
 
 using slope::act::Gelu;
@@ -227,22 +269,34 @@ class RatioReporter : public benchmark::ConsoleReporter {
   RatioReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
-    // One number per benchmark: the run itself, or the median of its repetitions.
-    for (const Run& r : runs)
-      if (!r.error_occurred &&
-          (r.run_type == Run::RT_Aggregate ? r.aggregate_name == "median" : r.repetitions <= 1))
-        ms_[r.run_name.str()] = r.GetAdjustedRealTime() / 1e3;
+    // One number per benchmark: the run itself, or the fastest of its repetitions (run
+    // with --benchmark_repetitions=N --benchmark_enable_random_interleaving=true, as
+    // `make bench` does, slope and floor alternate, and the minimum is the least noisy).
+    for (const Run& r : runs) {
+      if (r.error_occurred) continue;
+      const std::string name = r.run_name.str();
+      if (r.run_type == Run::RT_Aggregate ? r.aggregate_name == "min" : r.repetitions <= 1)
+        ms_[name] = r.GetAdjustedRealTime() / 1e3;
+      if (r.run_type == Run::RT_Iteration && r.counters.count("allocs/step"))
+        allocs_[name] = r.counters.at("allocs/step");
+    }
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\n%-44s %12s %12s %12s\n", "step (type, activation, config, threads)", "slope ms",
-                "floor ms", "slope/floor");
+    std::printf("\n%-36s %10s %10s %12s %10s %12s %12s\n", "step (type, act, config, threads)",
+                "slope ms", "floor ms", "slope/floor", "x relu", "slope allocs", "floor allocs");
     for (const auto& [name, slope_ms] : ms_) {
       if (name.rfind("BM_Slope", 0) != 0) continue;
-      const auto floor = ms_.find("BM_Floor" + name.substr(8));
+      const std::string rest = name.substr(8);  // "<float, Relu>/config:1/threads:2/..."
+      const auto floor = ms_.find("BM_Floor" + rest);
       if (floor == ms_.end()) continue;
-      std::printf("%-44s %12.3f %12.3f %12.3f\n", label(name).c_str(), slope_ms, floor->second,
-                  slope_ms / floor->second);
+      const auto comma = rest.find(','), close = rest.find('>');
+      const auto relu =
+          ms_.find("BM_Slope" + rest.substr(0, comma) + ", Relu" + rest.substr(close));
+      std::printf("%-36s %10.3f %10.3f %12.3f %10.3f %12.0f %12.0f\n", label(name).c_str(),
+                  slope_ms, floor->second, slope_ms / floor->second,
+                  relu == ms_.end() ? 0.0 : slope_ms / relu->second, allocs_["BM_Slope" + rest],
+                  allocs_["BM_Floor" + rest]);
     }
   }
 
@@ -258,7 +312,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
     return type + " " + act + " " + std::to_string(c.batch) + "x" + std::to_string(c.width) + "x" +
            std::to_string(c.depth) + " t" + threads;
   }
-  std::map<std::string, double> ms_;
+  std::map<std::string, double> ms_, allocs_;
 };
 
 }  // namespace

@@ -510,3 +510,88 @@ TEST(Accuracy, CountsRowsWhoseArgmaxIsTheLabel) {
   EXPECT_EQ(slope::accuracy(logits, {0, 1, 0, 1}), 0.75);
   EXPECT_THROW(slope::accuracy(logits, {0, 1}), slope::ShapeError);
 }
+
+// --- linear with an activation: one fused op, the numbers of the two ops it replaces ---
+
+// For every registered activation, in double: the fused op's value equals
+// apply_activation(linear(...)) exactly (same products, same bias add, same kernel), and
+// its gradients for x, weight and bias agree with the two-op graph's to rounding (the bias
+// gradient is summed per column in the fused pass); finite differences agree too.
+TEST(LinearActivation, EqualsLinearThenActivationForEveryActivation) {
+  slope::Rng rng(11);
+  for (std::size_t id = 0; id < slope::act::count; ++id) {
+    const std::string name(slope::act::entries()[id].info.name);
+    SCOPED_TRACE(name);
+    slope::nn::LinearD fc(7, 5, true, slope::nn::Init::xavier_uniform(), rng);
+    const slope::TensorD x(slope::TensorD::Matrix::Random(6, 7) * 2.0, true);
+    const slope::TensorD::Matrix g = slope::TensorD::Matrix::Random(6, 5);
+
+    slope::TensorD pre;
+    slope::TensorD fused = slope::linear(x, fc.weight, fc.bias, id, &pre);
+    fused.backward(g);
+    const slope::TensorD::Matrix gx = x.grad(), gw = fc.weight.grad(), gb = fc.bias.grad();
+    x.zero_grad();
+    fc.zero_grad();
+    slope::TensorD z = slope::linear(x, fc.weight, fc.bias);
+    slope::TensorD two = slope::apply_activation(z, id);
+    two.backward(g);
+
+    EXPECT_EQ(fused.value(), two.value());
+    EXPECT_EQ(pre.value(), z.value());  // the pre-activation handed out for the probes
+    EXPECT_FALSE(pre.requires_grad());
+    EXPECT_STREQ(fused.op(), slope::act::entries()[id].info.name.data());
+    EXPECT_LT((gx - x.grad()).cwiseAbs().maxCoeff(), 1e-14);
+    EXPECT_LT((gw - fc.weight.grad()).cwiseAbs().maxCoeff(), 1e-14);
+    EXPECT_LT((gb - fc.bias.grad()).cwiseAbs().maxCoeff(), 1e-14);
+
+    const auto r = slope::gradcheck(
+        [id](const std::vector<slope::TensorD>& v) { return slope::linear(v[0], v[1], v[2], id); },
+        {x, fc.weight, fc.bias});
+    EXPECT_TRUE(r.ok) << r.worst;
+  }
+}
+
+TEST(LinearActivation, WithoutBiasAndWithFrozenInputs) {
+  const slope::TensorD x(slope::TensorD::Matrix::Random(4, 3));  // no grad for x
+  const slope::TensorD w(slope::TensorD::Matrix::Random(2, 3), true);
+  const slope::TensorD none;
+  slope::TensorD h = slope::linear(x, w, none, slope::act::id_of<slope::act::Tanh>);
+  const slope::TensorD::Matrix z = x.value() * w.value().transpose();
+  EXPECT_LT((h.value() - z.array().tanh().matrix()).cwiseAbs().maxCoeff(), 1e-15);
+  h.sum().backward();
+  const slope::TensorD::Matrix dz = (1.0 - z.array().tanh().square()).matrix();
+  EXPECT_LT((w.grad() - dz.transpose() * x.value()).cwiseAbs().maxCoeff(), 1e-14);
+}
+
+TEST(LinearActivation, BadShapesAndIdsAreNamed) {
+  const slope::Tensor x = slope::Tensor::zeros(4, 3), w = slope::Tensor::zeros(2, 5),
+                      b = slope::Tensor::zeros(1, 2);
+  EXPECT_THROW(slope::linear(x, w, b, 0), slope::ShapeError);
+  const slope::Tensor w2 = slope::Tensor::zeros(2, 3);
+  try {
+    slope::linear(x, w2, b, slope::act::count);
+    FAIL() << "expected out_of_range";
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("slope::linear: no activation with id"),
+              std::string::npos);
+  }
+}
+
+// Sequential fuses a Linear with the Activation after it; the numbers are those of the
+// modules run one by one.
+TEST(LinearActivation, SequentialFusesAndGivesTheUnfusedNumbers) {
+  slope::Rng rng(5);
+  slope::nn::MLPD mlp({3, 8, 8, 2}, "gelu", slope::nn::Init::kaiming_normal(), rng);
+  const slope::TensorD x(slope::TensorD::Matrix::Random(10, 3));
+  slope::TensorD h = x;
+  for (const auto& m : mlp) h = m.forward(h);  // one module at a time: no fusion
+  const slope::TensorD fused = mlp.forward(x);
+  EXPECT_EQ(fused.value(), h.value());
+  {
+    const slope::probe::TraceD trace;
+    mlp.forward(x);
+    ASSERT_EQ(trace.layers().size(), 3u);
+    EXPECT_EQ(trace.layers()[0].activation, slope::act::id_of<slope::act::Gelu>);
+    EXPECT_EQ(trace.layers()[2].activation, slope::act::id_of<slope::act::Identity>);
+  }
+}

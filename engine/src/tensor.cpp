@@ -94,6 +94,18 @@ template <class T> Matrix<T> reduce_to(const Matrix<T>& g, Index rows, Index col
   return g.rowwise().sum();
 }
 
+// f<A> for the activation at catalogue position `id`, from a table built from
+// act::Catalogue (no list kept here): pick(std::type_identity<A>{}) for each A.
+template <class Fn, class Pick> Fn catalogue_entry(std::size_t id, const char* op, Pick pick) {
+  static constexpr auto table = [&]<class... A>(std::tuple<A...>*) {
+    return std::array<Fn, sizeof...(A)>{pick(std::type_identity<A>{})...};
+  }(static_cast<act::Catalogue*>(nullptr));
+  if (id >= table.size())
+    throw std::out_of_range(std::string("slope::") + op + ": no activation with id " +
+                            std::to_string(id));
+  return table[id];
+}
+
 std::string number(double x) {
   std::ostringstream s;
   s.precision(9);
@@ -213,24 +225,86 @@ template <class T> BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTen
   });
 }
 
+namespace {
+
+// Checks linear's shapes; true when there is a bias.
 template <class T>
-BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
-                      const BasicTensor<T>& bias) {
+bool check_linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                  const BasicTensor<T>& bias) {
   if (x.cols() != weight.cols())
     shape_error("linear", x, weight, "do not fit: x is (batch, in), weight (out, in)");
   const bool has_bias = bias.rows() * bias.cols() != 0;
   if (has_bias && (bias.rows() != 1 || bias.cols() != weight.rows()))
     shape_error("linear", weight, bias, "do not fit: weight is (out, in), bias (1, out)");
+  return has_bias;
+}
+
+// The products of linear's backward, given dL/dz: dX = dz W, dW = dz^T X.
+template <class T> void linear_products(TensorNode<T>& self, const Matrix<T>& dz) {
+  TensorNode<T>& px = *self.parents[0];
+  TensorNode<T>& pw = *self.parents[1];
+  accumulate_product(px, dz, false, pw.value, false);  // (B, out) · (out, in)
+  accumulate_product(pw, dz, true, px.value, false);   // (out, B) · (B, in)
+}
+
+// Column-major, so column j of z (B, out) is one output unit over the batch: contiguous,
+// with one bias. Each pass below handles a column while it is in cache.
+template <class A, class T>
+BasicTensor<T> linear_activation(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                                 const BasicTensor<T>& bias, BasicTensor<T>* pre) {
+  const bool has_bias = check_linear(x, weight, bias);
+  BasicTensor<T> z;  // the pre-activation: a leaf the backward and the probes share
+  Matrix<T>& zv = z.value();
+  gemm<T>(x.value(), false, weight.value(), true, zv);  // x (B, in) · W^T (in, out)
+  const Index rows = zv.rows();
+  const auto n = static_cast<std::size_t>(rows);
+  Matrix<T> out(rows, zv.cols());
+  for (Index j = 0; j < zv.cols(); ++j) {  // z += b, h = f(z): one pass
+    if (has_bias) zv.col(j).array() += bias.value()(0, j);
+    act::values<A>(zv.col(j).data(), out.col(j).data(), n);
+  }
+  if (pre != nullptr) *pre = z;
+  return make<T>(A::info.name.data(), std::move(out), {&x, &weight, &bias},
+                 [z, has_bias](TensorNode<T>& self) {
+                   const Matrix<T>& zz = z.value();
+                   TensorNode<T>& pb = *self.parents[2];
+                   const bool bias_grad = has_bias && pb.requires_grad;
+                   Matrix<T> dz(zz.rows(), zz.cols());
+                   Matrix<T> db(1, bias_grad ? zz.cols() : 0);
+                   const auto len = static_cast<std::size_t>(zz.rows());
+                   for (Index j = 0; j < zz.cols(); ++j) {  // dz = f'(z) * g, db = sum of dz
+                     act::slopes_times<A>(zz.col(j).data(), self.grad.col(j).data(),
+                                          dz.col(j).data(), len);
+                     if (bias_grad) db(0, j) = dz.col(j).sum();
+                   }
+                   if (bias_grad) pb.accumulate(db);
+                   linear_products(self, dz);
+                 });
+}
+
+}  // namespace
+
+template <class T>
+BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                      const BasicTensor<T>& bias) {
+  const bool has_bias = check_linear(x, weight, bias);
   Matrix<T> out;
   gemm<T>(x.value(), false, weight.value(), true, out);  // x (B, in) · W^T (in, out)
   if (has_bias) out.rowwise() += bias.value().row(0);    // + b (1, out) -> (B, out)
   return make<T>("linear", std::move(out), {&x, &weight, &bias}, [has_bias](TensorNode<T>& self) {
-    TensorNode<T>& px = *self.parents[0];
-    TensorNode<T>& pw = *self.parents[1];
-    accumulate_product(px, self.grad, false, pw.value, false);             // (B, out) · (out, in)
-    accumulate_product(pw, self.grad, true, px.value, false);              // (out, B) · (B, in)
+    linear_products(self, self.grad);
     if (has_bias) self.parents[2]->accumulate(self.grad.colwise().sum());  // (1, out)
   });
+}
+
+template <class T>
+BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                      const BasicTensor<T>& bias, std::size_t activation, BasicTensor<T>* pre) {
+  using Fn = BasicTensor<T> (*)(const BasicTensor<T>&, const BasicTensor<T>&, const BasicTensor<T>&,
+                                BasicTensor<T>*);
+  return catalogue_entry<Fn>(activation, "linear", []<class A>(std::type_identity<A>) {
+    return &linear_activation<A, T>;
+  })(x, weight, bias, pre);
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::t() const {
@@ -375,14 +449,9 @@ template <class T> BasicTensor<T> BasicTensor<T>::gelu() const {
 }
 
 template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id) {
-  // One entry per registered activation, built from act::Catalogue (no list kept here).
   using Fn = BasicTensor<T> (*)(const BasicTensor<T>&);
-  static constexpr auto table = []<class... A>(std::tuple<A...>*) {
-    return std::array<Fn, sizeof...(A)>{&activation<A, T>...};
-  }(static_cast<act::Catalogue*>(nullptr));
-  if (id >= table.size())
-    throw std::out_of_range("slope::apply_activation: no activation with id " + std::to_string(id));
-  return table[id](x);
+  return catalogue_entry<Fn>(id, "apply_activation",
+                             []<class A>(std::type_identity<A>) { return &activation<A, T>; })(x);
 }
 
 template <class T> BasicTensor<T> apply(const BasicTensor<T>& x, std::string_view name) {
@@ -575,6 +644,8 @@ BasicTensor<T> hinge_loss(const BasicTensor<T>& scores, const BasicTensor<T>& ta
   template BasicTensor<T> matmul(const BasicTensor<T>&, const BasicTensor<T>&);          \
   template BasicTensor<T> linear(const BasicTensor<T>&, const BasicTensor<T>&,           \
                                  const BasicTensor<T>&);                                 \
+  template BasicTensor<T> linear(const BasicTensor<T>&, const BasicTensor<T>&,           \
+                                 const BasicTensor<T>&, std::size_t, BasicTensor<T>*);   \
   template BasicTensor<T> operator+(const BasicTensor<T>&, const BasicTensor<T>&);       \
   template BasicTensor<T> operator*(const BasicTensor<T>&, const BasicTensor<T>&);       \
   template BasicTensor<T> operator-(const BasicTensor<T>&);                              \

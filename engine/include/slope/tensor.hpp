@@ -155,6 +155,16 @@ template <class T> BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTen
 template <class T>
 BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias);
+// act(x · weight^T + bias) as one op, for activation `id` of act::Catalogue: the same
+// numbers as apply_activation(linear(x, weight, bias), id) in fewer passes. The forward adds
+// the bias and applies the activation in one pass over the product; the backward forms
+// f'(z) * g and the bias gradient in one pass, then the two products. The pre-activation z
+// is kept for the backward and, when `pre` is given, handed out there (a leaf without a
+// gradient, for the probes).
+template <class T>
+BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                      const BasicTensor<T>& bias, std::size_t activation,
+                      BasicTensor<T>* pre = nullptr);
 template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x) { return x.t(); }
 
 // Elementwise, broadcasting as NumPy does in 2-D: each dimension equal or 1.
