@@ -6,7 +6,7 @@ PACKAGES := build-essential cmake git libeigen3-dev libfmt-dev libcli11-dev libg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build demo test test-release test-asan bench bench-compare format clean
+.PHONY: deps configure build demo test test-release test-asan bench bench-compare bench-results format clean
 
 deps:
 	@missing=""; \
@@ -46,13 +46,17 @@ test-asan: deps
 
 bench: build
 	build/release/bench/bench_scalar
-	build/release/bench/bench_tensor
-	bench/compare.sh build/release
+	build/release/bench/bench_gemm
+	build/release/bench/bench_tensor --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
 
 # slope against PyTorch (Debian's python3-torch), alternately, in one run; never needed by
 # `make test` or `make bench`.
 bench-compare: build
 	/usr/bin/python3 bench/compare_pytorch.py --build build/release
+
+# Every benchmark, micrograd and (where installed) PyTorch, written to bench/RESULTS.md.
+bench-results: build
+	/usr/bin/python3 bench/results.py --build build/release
 
 format:
 	clang-format-14 -i $$(git ls-files '*.hpp' '*.cpp')
