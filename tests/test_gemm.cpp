@@ -117,12 +117,13 @@ TEST(Gemm, MatmulOnTheBlasMatchesClosedForms) {
   EXPECT_LT(rel_diff<double>(b.grad(), av.transpose() * g), 1e-13);
 }
 
-// Finite differences through the BLAS path: x (40, 64) -> tanh(linear) (40, 48), every
-// product at least 40 * 48 * 64.
+// Finite differences through the BLAS path: x (170, 4) -> tanh(linear) (170, 166), each
+// product 170 * 166 * 4 >= 48^3 multiply-adds, with few inputs to perturb (k = 4 is small).
 TEST(Gemm, GradcheckThroughTheBlas) {
   slope::Rng rng(3);
-  slope::nn::LinearD layer(64, 48, true, slope::nn::Init::xavier_uniform(), rng);
-  const std::vector<slope::TensorD> in = {slope::TensorD(Matrix<double>::Random(40, 64)),
+  slope::nn::LinearD layer(4, 166, true, slope::nn::Init::xavier_uniform(), rng);
+  ASSERT_GE(170.0 * 166.0 * 4.0, slope::kBlasMinFlops);
+  const std::vector<slope::TensorD> in = {slope::TensorD(Matrix<double>::Random(170, 4)),
                                           layer.weight, layer.bias};
   const auto r = slope::gradcheck(
       [](const std::vector<slope::TensorD>& v) { return slope::linear(v[0], v[1], v[2]).tanh(); },
