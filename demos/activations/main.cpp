@@ -117,8 +117,8 @@ void plot_overview(const std::filesystem::path& dir, const std::vector<const act
   const int cols = std::min<int>(4, static_cast<int>(chosen.size()));
   const int rows = (static_cast<int>(chosen.size()) + cols - 1) / cols;
   std::string body = fmt::format(
-      "  set multiplot layout {},{} title \"activations (blue, bold) and their slopes "
-      "(orange, faint)\"\n{}",
+      "  set multiplot layout {},{} title \"each activation (bold) and its slope "
+      "(faint, same colour)\"\n{}",
       rows, cols, kWidgetAxes);
   for (std::size_t k = 0; k < chosen.size(); ++k)
     body += fmt::format("  set title \"{}\" noenhanced\n  {}", chosen[k]->info.name,
