@@ -19,12 +19,6 @@ bool is_csv_path(const std::string& data) {
   return data.ends_with(".csv") || std::filesystem::is_regular_file(data, ec);
 }
 
-double default_noise(const std::string& data) {
-  if (data == "moons") return 0.1;
-  if (data == "spirals") return 0.2;  // radians of the arm angle, as cs231n's spirals
-  return 0.05;                        // circles, xor (teacher ignores noise)
-}
-
 Split load_data(const Config& config) {
   data::Dataset all;
   if (is_csv_path(config.data)) {
@@ -36,7 +30,7 @@ Split load_data(const Config& config) {
   } else {
     try {
       all = data::make(config.data, config.samples,
-                       config.noise.value_or(default_noise(config.data)), config.seed);
+                       config.noise.value_or(data::default_noise(config.data)), config.seed);
     } catch (const std::invalid_argument& e) {
       throw UsageError(fmt::format("--data: {} (or a path to a CSV file)", e.what()));
     }

@@ -23,7 +23,7 @@ struct Config {
   std::vector<std::string> activations{"relu", "sigmoid", "tanh", "gelu"};
   std::string data = "spirals";  // a generator name, or a CSV file (see is_csv_path)
   std::size_t samples = 300;
-  std::optional<double> noise;  // default: default_noise(data)
+  std::optional<double> noise;  // default: data::default_noise(data)
   double test_fraction = 0.25;
   std::uint64_t seed = 1;
   int seeds = 3;  // model seeds seed, seed + 1, ..., seed + seeds - 1
@@ -38,8 +38,6 @@ struct Config {
 
 // --data names a CSV file when it ends in ".csv" or is an existing file.
 bool is_csv_path(const std::string& data);
-// Noise that keeps each generator's classes separable but not trivially so.
-double default_noise(const std::string& data);
 
 // The data of a run, split once (seed config.seed) and shared by every activation and
 // seed, so runs differ only in the activation and the model's initial weights. Throws

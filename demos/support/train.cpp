@@ -8,39 +8,7 @@
 
 namespace slope::demo {
 
-// --- optimizer by name --------------------------------------------------------------
-
-namespace {
-struct OptimizerName {
-  std::string_view name;
-  double lr;
-};
-// sgd at 0.05: at 0.1 deep GELU and tanh stacks of slope-vanishing blow up late in training.
-constexpr OptimizerName kOptimizers[] = {{"sgd", 0.05}, {"adam", 0.01}};
-}  // namespace
-
-std::vector<std::string> optimizer_names() {
-  std::vector<std::string> out;
-  for (const auto& o : kOptimizers) out.emplace_back(o.name);
-  return out;
-}
-
-double default_lr(std::string_view optim) {
-  for (const auto& o : kOptimizers)
-    if (o.name == optim) return o.lr;
-  throw UsageError(fmt::format("unknown optimizer '{}'; valid: sgd, adam", optim));
-}
-
-Optimizer::Optimizer(std::string_view name, const std::vector<Tensor>& params, double lr)
-    : name_(name), lr_(lr > 0 ? lr : default_lr(name)) {
-  if (name == "sgd")
-    sgd_.emplace(params, lr_);
-  else
-    adam_.emplace(params, lr_);
-}
-
-void Optimizer::zero_grad() { sgd_ ? sgd_->zero_grad() : adam_->zero_grad(); }
-void Optimizer::step() { sgd_ ? sgd_->step() : adam_->step(); }
+// --- optimizer flags ---------------------------------------------------------------
 
 void add_optimizer_flags(CLI::App& app, std::string& optim, double& lr) {
   app.add_option("--optim", optim, "Optimizer (sgd: plain, no momentum)")
@@ -51,16 +19,6 @@ void add_optimizer_flags(CLI::App& app, std::string& optim, double& lr) {
     defaults += fmt::format("{}{} for {}", defaults.empty() ? "" : ", ", o.lr, o.name);
   app.add_option("--lr", lr, "Learning rate (default " + defaults + ")")
       ->check(CLI::Range(1e-9, 1e9));
-}
-
-// --- models -------------------------------------------------------------------------
-
-nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
-                 std::string_view activation, const nn::Init& init, Rng& rng) {
-  std::vector<std::int64_t> sizes{static_cast<std::int64_t>(in)};
-  for (int l = 0; l < depth; ++l) sizes.push_back(width);
-  sizes.push_back(static_cast<std::int64_t>(classes));
-  return nn::MLP(sizes, activation, init, rng);
 }
 
 // --- data ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-// The training loop every tensor demo shares: model building, an optimizer chosen by
-// name with its default learning rate, full-batch training on cross-entropy with a probe
+// The training loop every tensor demo shares (the model and the optimizer by name are in
+// model.hpp): full-batch training on cross-entropy with a probe
 // schedule, and non-finite detection that stops a run and names the step and the layer.
 #pragma once
 
@@ -15,41 +15,15 @@
 #include <CLI/CLI.hpp>
 #include <slope/slope.hpp>
 
+#include "support/model.hpp"
 #include "support/output.hpp"
 
 namespace slope::demo {
 
-// --- optimizer by name --------------------------------------------------------------
-
-// The optimizers a demo offers, and the learning rate each uses unless --lr is given.
-std::vector<std::string> optimizer_names();  // sgd, adam
-double default_lr(std::string_view optim);   // sgd 0.05, adam 0.01; UsageError otherwise
-
-// SGD (plain: no momentum, no weight decay) or Adam, chosen by name.
-class Optimizer {
- public:
-  // lr <= 0 means default_lr(name). Throws UsageError for an unknown name.
-  Optimizer(std::string_view name, const std::vector<Tensor>& params, double lr = 0);
-  void zero_grad();
-  void step();
-  const std::string& name() const { return name_; }
-  double lr() const { return lr_; }
-
- private:
-  std::string name_;
-  double lr_;
-  std::optional<optim::SGD<float>> sgd_;
-  std::optional<optim::Adam<float>> adam_;
-};
+// --- optimizer flags ---------------------------------------------------------------
 
 // --optim NAME and --lr X on `app` (lr stays 0 unless given, meaning the default).
 void add_optimizer_flags(CLI::App& app, std::string& optim, double& lr);
-
-// --- models -------------------------------------------------------------------------
-
-// MLP({in, width x depth, classes}): depth hidden layers of `width` units.
-nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
-                 std::string_view activation, const nn::Init& init, Rng& rng);
 
 // --- data ---------------------------------------------------------------------------
 

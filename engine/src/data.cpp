@@ -198,6 +198,12 @@ Dataset load_csv(const std::string& path) {
 
 std::vector<std::string> names() { return {"moons", "circles", "spirals", "xor", "teacher"}; }
 
+double default_noise(const std::string& name) {
+  if (name == "moons") return 0.1;
+  if (name == "spirals") return 0.2;
+  return 0.05;
+}
+
 Dataset make(const std::string& name, std::size_t n, double noise, std::uint64_t seed) {
   if (name == "moons") return moons(n, noise, seed);
   if (name == "circles") return circles(n, noise, seed);

@@ -267,7 +267,7 @@ inline constexpr std::size_t count = std::tuple_size_v<Catalogue>;
 template <class A>
 inline constexpr std::size_t id_of = []<std::size_t... I>(std::index_sequence<I...>) {
   std::size_t r = count;
-  ((std::is_same_v<A, std::tuple_element_t<I, Catalogue>> ? (r = I, true) : false) || ...);
+  (void)((std::is_same_v<A, std::tuple_element_t<I, Catalogue>> ? (r = I, true) : false) || ...);
   return r;
 }
 (std::make_index_sequence<count>{});

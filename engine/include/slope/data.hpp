@@ -52,6 +52,10 @@ Dataset load_csv(const std::string& path);
 // The registered generator by name: moons, circles, spirals, xor, teacher.
 Dataset make(const std::string& name, std::size_t n, double noise, std::uint64_t seed);
 std::vector<std::string> names();
+// The noise that keeps each generator's classes separable but not trivially so: moons 0.1,
+// spirals 0.2 (radians of the arm angle, as cs231n's), 0.05 for the others (teacher
+// ignores noise).
+double default_noise(const std::string& name);
 
 // A seeded shuffle split into (train, test) with round(test_fraction * n) test rows.
 std::pair<Dataset, Dataset> train_test_split(const Dataset& d, double test_fraction,

@@ -116,7 +116,7 @@ class Tape {
     Meta meta[kChunk];
   };
   void grow() {
-    chunks_.push_back(std::make_unique_for_overwrite<Chunk>());
+    chunks_.push_back(std::unique_ptr<Chunk>(new Chunk));  // default-initialised: no zeroing
     capacity_ += kChunk;
   }
 

@@ -1,0 +1,38 @@
+#include "support/model.hpp"
+
+#include <stdexcept>
+
+namespace slope::demo {
+
+std::vector<std::string> optimizer_names() {
+  std::vector<std::string> out;
+  for (const auto& o : kOptimizers) out.emplace_back(o.name);
+  return out;
+}
+
+double default_lr(std::string_view optim) {
+  for (const auto& o : kOptimizers)
+    if (o.name == optim) return o.lr;
+  throw std::invalid_argument("unknown optimizer '" + std::string(optim) + "'; valid: sgd, adam");
+}
+
+Optimizer::Optimizer(std::string_view name, const std::vector<Tensor>& params, double lr)
+    : name_(name), lr_(lr > 0 ? lr : default_lr(name)) {
+  if (name == "sgd")
+    sgd_.emplace(params, lr_);
+  else
+    adam_.emplace(params, lr_);
+}
+
+void Optimizer::zero_grad() { sgd_ ? sgd_->zero_grad() : adam_->zero_grad(); }
+void Optimizer::step() { sgd_ ? sgd_->step() : adam_->step(); }
+
+nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
+                 std::string_view activation, const nn::Init& init, Rng& rng) {
+  std::vector<std::int64_t> sizes{static_cast<std::int64_t>(in)};
+  for (int l = 0; l < depth; ++l) sizes.push_back(width);
+  sizes.push_back(static_cast<std::int64_t>(classes));
+  return nn::MLP(sizes, activation, init, rng);
+}
+
+}  // namespace slope::demo

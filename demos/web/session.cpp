@@ -1,0 +1,159 @@
+#include "web/session.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace slope::web {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& what) {
+  throw std::invalid_argument("slope::web::Settings: " + what);
+}
+
+bool is_name(const std::vector<std::string>& names, const std::string& s) {
+  return std::find(names.begin(), names.end(), s) != names.end();
+}
+
+nn::Init init_of(const Settings& s) {
+  const nn::Init init = nn::Init::parse(s.init);
+  return s.bias == 0 ? init : init.with_bias(s.bias);
+}
+
+// slope-curves' split: the data set and its shuffle both from the run's seed.
+std::pair<data::Dataset, data::Dataset> split_of(const Settings& s) {
+  validate(s);
+  const double noise = s.noise < 0 ? data::default_noise(s.data) : s.noise;
+  return data::train_test_split(data::make(s.data, s.samples, noise, s.seed), s.test_fraction,
+                                s.seed);
+}
+
+}  // namespace
+
+void validate(const Settings& s) {
+  if (!is_name(data::names(), s.data)) bad("unknown data set '" + s.data + "'");
+  if (s.samples < 4 || s.samples > 100000) bad("samples must be in 4..100000");
+  if (!(s.noise <= 100)) bad("noise must be at most 100");
+  if (!(s.test_fraction >= 0 && s.test_fraction < 1)) bad("test_fraction must be in [0, 1)");
+  act::find(s.activation);  // names the valid ones
+  if (s.depth < 1 || s.depth > 32) bad("depth must be in 1..32");
+  if (s.width < 1 || s.width > 64) bad("width must be in 1..64");
+  nn::Init::parse(s.init);
+  if (!std::isfinite(s.bias)) bad("bias must be finite");
+  demo::default_lr(s.optim);
+  if (!(s.lr <= 1e9)) bad("lr must be at most 1e9");
+}
+
+// Members in slope-curves' order: the data, then the model from Rng(seed), then Adam or SGD.
+Session::Session(const Settings& settings)
+    : settings_(settings),
+      split_(split_of(settings_)),
+      x_train_(split_.first.features<float>()),
+      x_test_(split_.second.features<float>()),
+      rng_(settings.seed),
+      model_(demo::make_mlp(split_.first.dim, settings.width, settings.depth,
+                            static_cast<std::size_t>(split_.first.classes), settings.activation,
+                            init_of(settings), rng_)),
+      optimizer_(settings.optim, model_.parameters(), settings.lr) {}
+
+StepReport Session::step() {
+  if (diverged_) throw std::logic_error("slope::web::Session::step: the run " + *diverged_);
+  StepReport r;
+  r.step = steps_;
+  std::vector<Tensor> weights;
+  std::vector<Tensor::Matrix> before;
+  optimizer_.zero_grad();
+  {
+    probe::Trace trace;
+    const Tensor logits = model_.forward(x_train_);
+    const Tensor loss = cross_entropy(logits, split_.first.y);
+    r.train_loss = loss.item();
+    r.train_accuracy = accuracy(logits, split_.first.y);
+    if (!std::isfinite(r.train_loss) || !logits.value().allFinite()) {
+      diverged_ = "diverged at step " + std::to_string(steps_) + ": the loss is not finite";
+      return r;
+    }
+    loss.backward();
+    r.layers = probe::layers(trace);
+    for (const auto& l : r.layers)
+      if (!std::isfinite(l.grad_norm)) {
+        diverged_ = "diverged at step " + std::to_string(steps_) + ": layer " +
+                    std::to_string(l.layer) + "'s weight gradient is not finite";
+        return r;
+      }
+    for (std::size_t l = 0; l + 1 < trace.layers().size(); ++l)
+      r.dead.push_back(probe::dead_units(trace, l));
+    for (const auto& l : trace.layers()) {
+      weights.push_back(l.weight);
+      before.push_back(l.weight.value());
+    }
+  }
+  if (!last_dead_.empty())
+    for (std::size_t l = 0; l < r.dead.size(); ++l)
+      for (std::size_t u = 0; u < r.dead[l].size(); ++u) {
+        if (r.dead[l][u] && !last_dead_[l][u]) ++deaths_;
+        if (!r.dead[l][u] && last_dead_[l][u]) ++revivals_;
+      }
+  last_dead_ = r.dead;
+  r.deaths = deaths_;
+  r.revivals = revivals_;
+  if (split_.second.n > 0) {
+    const no_grad off;
+    const Tensor logits = model_.forward(x_test_);
+    r.test_loss = cross_entropy(logits, split_.second.y).item();
+    r.test_accuracy = accuracy(logits, split_.second.y);
+  }
+  optimizer_.step();
+  for (std::size_t l = 0; l < weights.size(); ++l)
+    r.layers[l].update_ratio = probe::update_ratio<float>(before[l], weights[l].value());
+  ++steps_;
+  return r;
+}
+
+std::vector<float> Session::predict_grid(int n, double x0, double x1, double y0,
+                                         double y1) const {
+  if (n < 1 || n > 1024) throw std::invalid_argument("slope::web::predict_grid: n must be in 1..1024");
+  Tensor::Matrix points(n * n, 2);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const double t = n == 1 ? 0.5 : static_cast<double>(j) / (n - 1);
+      const double u = n == 1 ? 0.5 : static_cast<double>(i) / (n - 1);
+      points(i * n + j, 0) = static_cast<float>(x0 + t * (x1 - x0));
+      points(i * n + j, 1) = static_cast<float>(y0 + u * (y1 - y0));
+    }
+  const no_grad off;
+  const Tensor::Matrix p = softmax(model_.forward(Tensor(std::move(points)))).value();
+  std::vector<float> out(static_cast<std::size_t>(p.size()));
+  for (Eigen::Index r = 0; r < p.rows(); ++r)
+    for (Eigen::Index c = 0; c < p.cols(); ++c)
+      out[static_cast<std::size_t>(r * p.cols() + c)] = p(r, c);
+  return out;
+}
+
+Curve curve(std::size_t id, double lo, double hi, int n) {
+  if (n < 2 || n > 100000) throw std::invalid_argument("slope::web::curve: n must be in 2..100000");
+  if (!(lo < hi)) throw std::invalid_argument("slope::web::curve: needs lo < hi");
+  if (id >= act::count) throw std::out_of_range("slope::web::curve: no activation with id " + std::to_string(id));
+  const act::Entry& e = act::entries()[id];
+  Curve c;
+  for (int k = 0; k < n; ++k) {
+    const double x = lo + (hi - lo) * k / (n - 1);
+    c.x.push_back(x);
+    c.value.push_back(e.value(x));
+    c.slope.push_back(e.slope(x));
+  }
+  return c;
+}
+
+double chain_gradient(std::size_t id, double x, int layers) {
+  if (layers < 1 || layers > 1000)
+    throw std::invalid_argument("slope::web::chain_gradient: layers must be in 1..1000");
+  const Value in = x;
+  Value h = in;
+  for (int l = 0; l < layers; ++l) h = detail::apply_activation(h, id);
+  h.backward();
+  return in.grad();
+}
+
+}  // namespace slope::web
