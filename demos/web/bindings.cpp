@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "support/palette.hpp"
 #include "web/session.hpp"
 
 namespace {
@@ -25,7 +26,8 @@ val error(const std::exception& e) {
   return out;
 }
 
-// Every registered activation, in catalogue order, with its facts and measured maximum slope.
+// Every registered activation, in catalogue order, with its facts, its colour in every plot
+// and its measured maximum slope.
 val catalogue() {
   val out = val::array();
   for (const act::Entry& e : act::entries()) {
@@ -38,6 +40,7 @@ val catalogue() {
     a.set("zeroCentred", e.info.zero_centred);
     a.set("kink", std::string(e.info.kink));
     a.set("job", std::string(e.info.job));
+    a.set("colour", std::string(demo::colour_of(e.info.name)));
     a.set("maxSlope", m.slope);
     a.set("maxSlopeAt", m.at);
     a.set("maxSlopeLastAt", m.last_at);
