@@ -2,17 +2,22 @@
 # missing first, so both work on a fresh Debian 12 machine.
 
 PACKAGES := build-essential cmake git libeigen3-dev libfmt-dev libcli11-dev libgtest-dev \
-            libgmock-dev libbenchmark-dev libxsimd-dev libopenblas-openmp-dev gnuplot-nox graphviz clang-format-14
+            libgmock-dev libbenchmark-dev libxsimd-dev libopenblas-openmp-dev gnuplot-nox graphviz clang-format-14 \
+            emscripten chromium
+# Debian's emscripten needs acorn from Debian's Node modules folder.
+export NODE_PATH := /usr/share/nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build demo test test-release test-asan bench bench-compare bench-results format clean
+.PHONY: deps configure build demo test test-release test-asan test-web web serve bench bench-compare bench-results format clean
 
 deps:
 	@missing=""; \
 	for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
@@ -30,7 +35,7 @@ build: deps
 demo: build
 	./demos/run_demos.sh build/release/demos out
 
-test: test-release test-asan
+test: test-release test-asan test-web
 
 # The tests need no benchmarks; leaving them out keeps CI's build short (`make build` and
 # `make bench` turn them back on).
@@ -43,6 +48,22 @@ test-asan: deps
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+
+# The browser pages: the engine compiled to WebAssembly, into the static folder build/web/.
+web: deps
+	cmake --preset web
+	cmake --build --preset web -j $(JOBS)
+
+# Serves build/web/ on http://127.0.0.1:$(PORT)/ (PORT=0 picks a free port).
+PORT ?= 8000
+serve: web
+	node demos/web/serve.mjs build/web --port $(PORT)
+
+# Both pages in headless Chromium (Debian's; playwright-core from npm drives it and downloads
+# no browser), against the native slope-curves of test-release.
+test-web: web test-release
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
+	node tests/web/browser.test.mjs --pages build/web --native build/release/demos/slope-curves
 
 bench: build
 	build/release/bench/bench_scalar

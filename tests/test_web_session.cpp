@@ -176,8 +176,7 @@ TEST(WebSession, BadSettingsNameThemselves) {
   EXPECT_NE(message([](auto& s) { s.optim = "rmsprop"; }).find("unknown optimizer 'rmsprop'"),
             std::string::npos);
   EXPECT_NE(message([](auto& s) { s.init = "orthogonal"; }).find("orthogonal"), std::string::npos);
-  EXPECT_NE(message([](auto& s) { s.test_fraction = 1; }).find("test_fraction"),
-            std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.test_fraction = 1; }).find("test_fraction"), std::string::npos);
 }
 
 TEST(WebSession, DivergenceStopsTheRun) {

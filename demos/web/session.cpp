@@ -111,9 +111,9 @@ StepReport Session::step() {
   return r;
 }
 
-std::vector<float> Session::predict_grid(int n, double x0, double x1, double y0,
-                                         double y1) const {
-  if (n < 1 || n > 1024) throw std::invalid_argument("slope::web::predict_grid: n must be in 1..1024");
+std::vector<float> Session::predict_grid(int n, double x0, double x1, double y0, double y1) const {
+  if (n < 1 || n > 1024)
+    throw std::invalid_argument("slope::web::predict_grid: n must be in 1..1024");
   Tensor::Matrix points(n * n, 2);
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) {
@@ -134,7 +134,8 @@ std::vector<float> Session::predict_grid(int n, double x0, double x1, double y0,
 Curve curve(std::size_t id, double lo, double hi, int n) {
   if (n < 2 || n > 100000) throw std::invalid_argument("slope::web::curve: n must be in 2..100000");
   if (!(lo < hi)) throw std::invalid_argument("slope::web::curve: needs lo < hi");
-  if (id >= act::count) throw std::out_of_range("slope::web::curve: no activation with id " + std::to_string(id));
+  if (id >= act::count)
+    throw std::out_of_range("slope::web::curve: no activation with id " + std::to_string(id));
   const act::Entry& e = act::entries()[id];
   Curve c;
   for (int k = 0; k < n; ++k) {

@@ -22,18 +22,18 @@ namespace slope::web {
 
 // A playground run; the defaults are slope-curves' except the data set and model size.
 struct Settings {
-  std::string data = "moons";       // a data::names() generator
-  std::size_t samples = 200;        // points, train and test together
-  double noise = -1;                // < 0: data::default_noise(data)
+  std::string data = "moons";  // a data::names() generator
+  std::size_t samples = 200;   // points, train and test together
+  double noise = -1;           // < 0: data::default_noise(data)
   double test_fraction = 0.25;
-  std::string activation = "relu";  // any registered activation
-  int depth = 4;                    // hidden layers, 1..32
-  int width = 16;                   // units per hidden layer, 1..64
+  std::string activation = "relu";      // any registered activation
+  int depth = 4;                        // hidden layers, 1..32
+  int width = 16;                       // units per hidden layer, 1..64
   std::string init = "xavier_uniform";  // any nn::Init::parse name
-  double bias = 0;                  // every bias starts here (a negative one kills ReLUs)
-  std::string optim = "adam";       // sgd or adam
-  double lr = 0;                    // <= 0: demo::default_lr(optim)
-  std::uint64_t seed = 1;           // the data's and the model's, as slope-curves --seed
+  double bias = 0;                      // every bias starts here (a negative one kills ReLUs)
+  std::string optim = "adam";           // sgd or adam
+  double lr = 0;                        // <= 0: demo::default_lr(optim)
+  std::uint64_t seed = 1;               // the data's and the model's, as slope-curves --seed
 };
 
 // Checks every setting and throws std::invalid_argument naming the first bad one.

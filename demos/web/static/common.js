@@ -106,10 +106,11 @@ class Frame {
     }
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
+    const powers = yt.every(Number.isInteger); // label 1e-4, 1e-2, ...; else the values
     for (const t of yt) {
       const p = this.py(t);
       ctx.beginPath(); ctx.moveTo(this.m.l, p); ctx.lineTo(this.m.l + this.w, p); ctx.stroke();
-      ctx.fillText(log ? (Number.isInteger(t) ? '1e' + t : fmt(Math.pow(10, t), 2)) : fmt(t, 3), this.m.l - 4, p);
+      ctx.fillText(log ? (powers ? '1e' + t : fmt(Math.pow(10, t), 3)) : fmt(t, 3), this.m.l - 4, p);
     }
     if (zeroLines) {
       ctx.strokeStyle = '#9a9a9a';

@@ -7,8 +7,8 @@ slopeEngine.then((engine) => {
   const catalogue = lessonOrder(engine.catalogue());
   const optimizers = engine.optimizers();
   const CLASS_COLOURS = ['#2166ac', '#d6604d', '#1b7837', '#762a83', '#e08214'];
-  const GRID = 40; // the decision boundary's resolution
-  const BOUNDARY_EVERY_MS = 200; // its refresh while playing (it costs a forward pass of 1600 points)
+  const GRID = 32; // the decision boundary's resolution
+  const BOUNDARY_EVERY_MS = 300; // its refresh while playing (it costs a forward pass of 1024 points)
 
   // --- settings: the form and the address -------------------------------------------------
   const FIELDS = {
@@ -126,13 +126,17 @@ slopeEngine.then((engine) => {
 
   // --- Play / Pause / Step / Reset ---------------------------------------------------------------
   let playing = false;
-  // Running averages of one step's and one redraw's cost, to fill each 60 Hz frame with as
-  // many steps as fit beside the redraw.
+  // Running averages of one step's and one redraw's cost. Each animation frame trains for
+  // most of the frame; the views redraw every other frame (30 per second is live enough for
+  // curves and bars, and leaves the engine twice the time).
   const cost = { step: 5, draw: 5 };
   const average = (key, ms) => { cost[key] = 0.8 * cost[key] + 0.2 * ms; };
+  let lastDraw = 0;
   function frame() {
     if (!playing) return;
     const t0 = performance.now();
+    const drawNow = t0 - lastDraw >= 30;
+    const budget = 14 - (drawNow ? cost.draw : 0);
     let t = t0;
     do {
       const ok = step();
@@ -140,12 +144,15 @@ slopeEngine.then((engine) => {
       average('step', now - t);
       t = now;
       if (!ok) break;
-    } while (t - t0 + cost.step + cost.draw < 15);
-    if (t - run.boundaryAt > BOUNDARY_EVERY_MS) updateBoundary();
-    const d0 = performance.now();
-    draw(t - lastTable > 250);
+    } while (t - t0 + cost.step < budget);
+    if (drawNow) {
+      if (t - run.boundaryAt > BOUNDARY_EVERY_MS) updateBoundary();
+      const d0 = performance.now();
+      draw(d0 - lastTable > 250);
+      lastDraw = performance.now();
+      average('draw', lastDraw - d0);
+    }
     const now = performance.now();
-    average('draw', now - d0);
     if (now - speed.since >= 1000) {
       speed.perSecond = (speed.steps * 1000) / (now - speed.since);
       speed.steps = 0;
@@ -411,6 +418,7 @@ slopeEngine.then((engine) => {
   window.playground = {
     get run() { return run; },
     speed,
+    cost,
     reset,
     play,
     pause,

@@ -189,7 +189,7 @@ slopeEngine.then((engine) => {
     const hx = frame.px(state.kink), hy = frame.py(engine.value(state.act.id, 0));
     const onHandle = state.w !== 0 && Math.hypot(X - hx, Y - hy) <= 14;
     drag = onHandle ? { kind: 'kink' } : { kind: 'pan', X, Y, view: { ...state.view } };
-    plot.setPointerCapture(e.pointerId);
+    try { plot.setPointerCapture(e.pointerId); } catch { /* a synthetic pointer */ }
     plot.focus();
     e.preventDefault();
   });
