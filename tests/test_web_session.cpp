@@ -191,6 +191,24 @@ TEST(WebSession, DivergenceStopsTheRun) {
   EXPECT_THROW(session.step(), std::logic_error);
 }
 
+TEST(WebSession, NoTestSetMeansNoTestLoss) {
+  web::Settings s;
+  s.test_fraction = 0;
+  web::Session session(s);
+  const web::StepReport r = session.step();
+  EXPECT_TRUE(std::isnan(r.test_loss));
+  EXPECT_TRUE(std::isfinite(r.train_loss));
+  EXPECT_EQ(session.train_set().n, s.samples);
+}
+
+TEST(WebSession, OptimizerByNameNamesAnUnknownOneWhateverTheRate) {
+  const std::vector<slope::Tensor> params{slope::Tensor::zeros(1, 1, true)};
+  EXPECT_THROW(slope::demo::Optimizer("rmsprop", params, 0.1), std::invalid_argument);
+  EXPECT_THROW(slope::demo::Optimizer("rmsprop", params), std::invalid_argument);
+  EXPECT_EQ(slope::demo::Optimizer("sgd", params, 0.3).lr(), 0.3);
+  EXPECT_EQ(slope::demo::Optimizer("adam", params).lr(), 0.01);
+}
+
 TEST(WebWidget, CurveIsTheCatalogueDefinition) {
   const std::size_t sig = slope::act::find("sigmoid");
   const web::Curve c = web::curve(sig, -4, 4, 9);

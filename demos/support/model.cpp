@@ -17,7 +17,8 @@ double default_lr(std::string_view optim) {
 }
 
 Optimizer::Optimizer(std::string_view name, const std::vector<Tensor>& params, double lr)
-    : name_(name), lr_(lr > 0 ? lr : default_lr(name)) {
+    : name_(name), lr_(default_lr(name)) {  // names an unknown optimizer, whatever lr is
+  if (lr > 0) lr_ = lr;
   if (name == "sgd")
     sgd_.emplace(params, lr_);
   else

@@ -1,6 +1,6 @@
-// The training loop every tensor demo shares (the model and the optimizer by name are in
-// model.hpp): full-batch training on cross-entropy with a probe
-// schedule, and non-finite detection that stops a run and names the step and the layer.
+// The training loop every tensor demo shares: full-batch training on cross-entropy with a
+// probe schedule, and non-finite detection that stops a run and names the step and the
+// layer. The model and the optimizer by name are in model.hpp.
 #pragma once
 
 #include <cstddef>

@@ -7,6 +7,7 @@
 // gradient norms and update ratios, and which hidden units are dead.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -43,8 +44,8 @@ void validate(const Settings& s);
 struct StepReport {
   std::size_t step = 0;
   double train_loss = 0, train_accuracy = 0;
-  double test_loss = 0, test_accuracy = 0;
-  std::vector<probe::LayerStats> layers;  // every Linear layer, 1 = nearest the input
+  double test_loss = NAN, test_accuracy = NAN;  // NaN without a test set
+  std::vector<probe::LayerStats> layers;        // every Linear layer, 1 = nearest the input
   // dead[l][u]: hidden unit u of hidden layer l had slope 0 for every training example.
   std::vector<std::vector<bool>> dead;
   std::size_t deaths = 0, revivals = 0;  // alive-to-dead and dead-to-alive since step 0

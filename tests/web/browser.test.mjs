@@ -128,6 +128,7 @@ for (const [name, address] of [
   // the README's picture: relu(2x - 3), the cursor at x = 2.25
   const cursor = await page.evaluate(() => widget.toPixel(2.25, 0));
   await page.mouse.move(cursor.x, cursor.y);
+  await page.evaluate(() => document.activeElement.blur());
   await frames2(page);
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: join(shots, 'widget.png'), fullPage: true });
