@@ -1,7 +1,7 @@
 # A thin front over the CMake presets. `make demo` and `make test` install what is
 # missing first, so both work on a fresh Debian 12 machine.
 
-PACKAGES := build-essential cmake git libeigen3-dev libfmt-dev libcli11-dev libgtest-dev \
+PACKAGES := build-essential cmake ninja-build git libeigen3-dev libfmt-dev libcli11-dev libgtest-dev \
             libgmock-dev libbenchmark-dev libxsimd-dev libopenblas-openmp-dev gnuplot-nox graphviz clang-format-14 \
             emscripten chromium
 # Debian's emscripten needs acorn from Debian's Node modules folder.

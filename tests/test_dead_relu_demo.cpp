@@ -186,7 +186,10 @@ TEST(DeadReluDemo, DivergenceNamesTheStepAndTheLayer) {
 TEST(DeadReluDemo, ActAllWritesEverythingAndExitsThreeWhenIdentityDiverges) {
   TempDir tmp;
   const fs::path out = tmp.path() / "o", err = tmp.path() / "err";
-  EXPECT_EQ(run_demo("--act all --steps 20 --trials 10 --out '" + out.string() + "'", err), 3);
+  EXPECT_EQ(run_demo("--act all --steps 20 --trials 10 --width 16 --samples 100 --out '" +
+                         out.string() + "'",
+                     err),
+            3);
   const std::string msg = read(err);
   EXPECT_NE(msg.find("identity, setting lr_1: diverged at step"), std::string::npos) << msg;
   for (const char* f : {"dead.csv", "runs.csv", "born_dead.csv", "summary.csv"})

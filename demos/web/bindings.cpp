@@ -5,8 +5,11 @@
 #include <emscripten/val.h>
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include "support/palette.hpp"
 #include "web/session.hpp"
@@ -99,24 +102,43 @@ template <class T> T field(const val& o, const char* name, T fallback) {
   const val v = o[name];
   return v.isUndefined() || v.isNull() ? fallback : v.as<T>();
 }
+// A whole number from 0 to `max` (Settings checks the real range), or std::invalid_argument
+// naming the setting: the casts below would be undefined for anything else.
+double whole(const val& o, const char* name, double fallback, double max) {
+  const double v = field<double>(o, name, fallback);
+  std::string why;
+  if (std::floor(v) != v)
+    why = " must be a whole number";
+  else if (v < 0)
+    why = " must not be negative";
+  else if (v > max)
+    why = " is too large";
+  if (!why.empty()) {
+    std::ostringstream msg;
+    msg << "slope::web::Settings: " << name << why << ", got " << v;
+    throw std::invalid_argument(msg.str());
+  }
+  return v;
+}
 
 // Starts a run from {data, samples, noise, testFraction, activation, depth, width, init,
 // bias, optim, lr, seed} (missing fields take Settings' defaults). Returns {} or {error}.
 val start(const val& s) {
-  web::Settings w;
-  w.data = field<std::string>(s, "data", w.data);
-  w.samples = static_cast<std::size_t>(field<double>(s, "samples", static_cast<double>(w.samples)));
-  w.noise = field<double>(s, "noise", w.noise);
-  w.test_fraction = field<double>(s, "testFraction", w.test_fraction);
-  w.activation = field<std::string>(s, "activation", w.activation);
-  w.depth = field<int>(s, "depth", w.depth);
-  w.width = field<int>(s, "width", w.width);
-  w.init = field<std::string>(s, "init", w.init);
-  w.bias = field<double>(s, "bias", w.bias);
-  w.optim = field<std::string>(s, "optim", w.optim);
-  w.lr = field<double>(s, "lr", w.lr);
-  w.seed = static_cast<std::uint64_t>(field<double>(s, "seed", static_cast<double>(w.seed)));
   try {
+    web::Settings w;
+    w.data = field<std::string>(s, "data", w.data);
+    w.samples = static_cast<std::size_t>(whole(s, "samples", static_cast<double>(w.samples), 1e9));
+    w.noise = field<double>(s, "noise", w.noise);
+    w.test_fraction = field<double>(s, "testFraction", w.test_fraction);
+    w.activation = field<std::string>(s, "activation", w.activation);
+    w.depth = static_cast<int>(whole(s, "depth", w.depth, 1e6));
+    w.width = static_cast<int>(whole(s, "width", w.width, 1e6));
+    w.init = field<std::string>(s, "init", w.init);
+    w.bias = field<double>(s, "bias", w.bias);
+    w.optim = field<std::string>(s, "optim", w.optim);
+    w.lr = field<double>(s, "lr", w.lr);
+    w.seed = static_cast<std::uint64_t>(
+        whole(s, "seed", static_cast<double>(w.seed), 9007199254740991.0));
     g_session = std::make_unique<web::Session>(w);
     return val::object();
   } catch (const std::exception& e) {

@@ -239,6 +239,17 @@ const lastStep = (page) => page.evaluate(() => {
   await page.fill('#init', 'orthogonal');
   await page.locator('#init').dispatchEvent('change');
   check((await text(page, '#error')).includes('orthogonal'), 'a bad setting is named on the page', await text(page, '#error'));
+  for (const [field, value, says] of [['#depth', '40', 'depth must be in 1..32'], ['#seed', '-1', 'seed must not be negative'],
+    ['#width', '2.5', 'width must be a whole number']]) {
+    await page.fill('#init', 'xavier_uniform');
+    const good = await page.locator(field).inputValue();
+    await page.fill(field, value);
+    await page.locator(field).dispatchEvent('change');
+    check((await text(page, '#error')).includes(says), `${field.slice(1)} = ${value} is named on the page`, await text(page, '#error'));
+    await page.fill(field, good);
+  }
+  await page.locator('#seed').dispatchEvent('change');
+  check(await text(page, '#error') === '', 'good settings clear the error');
   await close();
 }
 
