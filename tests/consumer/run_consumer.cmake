@@ -25,7 +25,8 @@ set(args -S ${consumer_src} -B ${build} -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${C
 if(MODE STREQUAL "subdirectory")
   # slope is compiled afresh with the program, so any consistent flags work: an
   # unoptimised build keeps this test quick under every preset.
-  list(APPEND args -DSLOPE_SOURCE_DIR=${SOURCE_DIR} -DCMAKE_BUILD_TYPE=Debug)
+  list(APPEND args -DSLOPE_SOURCE_DIR=${SOURCE_DIR} -DCMAKE_BUILD_TYPE=Debug
+       -DCMAKE_CXX_FLAGS_DEBUG=-O0)  # no -g: a third less compile time
 elseif(MODE STREQUAL "installed")
   # The program links the installed library as built, so it takes the same flags
   # (under the asan preset, the sanitizers' runtime).
