@@ -3,8 +3,23 @@
 // gradient: every number drawn comes from the engine.
 'use strict';
 
-// The engine, once loaded. Pages wait on it: `slopeEngine.then(m => ...)`.
+// The engine, once loaded.
 const slopeEngine = createSlope();
+
+// Runs page(engine) once the engine has loaded and shows the line it returns in #status,
+// or why the engine or the page failed; then marks the body ready (the browser test waits).
+function startPage(page) {
+  const status = document.getElementById('status');
+  slopeEngine.then((engine) => {
+    status.textContent = page(engine);
+    status.classList.add('ok');
+    document.body.dataset.ready = 'true';
+  }).catch((e) => {
+    status.textContent = 'the engine failed to load: ' + e;
+    status.classList.add('bad');
+    throw e;
+  });
+}
 
 // The lesson's four activations first, then every other registered one in catalogue order.
 const LESSON_FOUR = ['relu', 'sigmoid', 'tanh', 'gelu'];

@@ -2,7 +2,7 @@
 // call); this file only keeps what each step reported and draws it.
 'use strict';
 
-slopeEngine.then((engine) => {
+startPage((engine) => {
   const $ = (id) => document.getElementById(id);
   const catalogue = lessonOrder(engine.catalogue());
   const optimizers = engine.optimizers();
@@ -427,12 +427,5 @@ slopeEngine.then((engine) => {
 
   readUrl();
   reset();
-  $('status').textContent = 'engine loaded';
-  $('status').classList.add('ok');
-  document.body.dataset.ready = 'true';
-}).catch((e) => {
-  const s = document.getElementById('status');
-  s.textContent = 'the engine failed to load: ' + e;
-  s.classList.add('bad');
-  throw e;
+  return 'engine loaded';
 });

@@ -3,7 +3,7 @@
 // maximum slope; the exercises. JavaScript here only draws and handles input.
 'use strict';
 
-slopeEngine.then((engine) => {
+startPage((engine) => {
   const $ = (id) => document.getElementById(id);
   const catalogue = lessonOrder(engine.catalogue());
   const sigmoid = catalogue.find((a) => a.name === 'sigmoid');
@@ -298,12 +298,5 @@ slopeEngine.then((engine) => {
 
   select(0);
   exercises();
-  $('status').textContent = `engine loaded: ${catalogue.length} activations`;
-  $('status').classList.add('ok');
-  document.body.dataset.ready = 'true';
-}).catch((e) => {
-  const s = document.getElementById('status');
-  s.textContent = 'the engine failed to load: ' + e;
-  s.classList.add('bad');
-  throw e;
+  return `engine loaded: ${catalogue.length} activations`;
 });
