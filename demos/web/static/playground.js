@@ -281,7 +281,7 @@ startPage((engine) => {
     const logs = Array.from(values, (v) => (v > 0 ? Math.log10(v) : NaN));
     const all = [...logs, ...(refs || []).map((v) => Math.log10(v)), ...(refLine ? [Math.log10(refLine)] : [])]
       .filter(Number.isFinite);
-    if (all.length === 0) {
+    if (!logs.some(Number.isFinite)) { // every value 0: say so rather than draw empty axes
       box.ctx.fillStyle = '#b2182b';
       box.ctx.font = '13px system-ui, sans-serif';
       box.ctx.textAlign = 'center';
