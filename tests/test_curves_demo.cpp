@@ -242,7 +242,7 @@ TEST(CurvesDemo, BadInputExitsWithStatusTwoAndOneLine) {
   const std::string cases[] = {"--bogus",
                                "--act nonesuch",
                                "--optim rmsprop",
-                               "--steps 0",
+                               "--steps -1",
                                "--init nonesuch",
                                "--data nonesuch",
                                "--data '" + bad.string() + "'",

@@ -129,7 +129,7 @@ TEST(MicrogradDemo, BadFlagsExitWithStatusTwoAndOneLine) {
   const fs::path err = tmp.path() / "err";
   const std::string out = " --out '" + (tmp.path() / "out").string() + "'";
   for (const std::string args :
-       {"--bogus", "--act nonesuch", "--steps 0", "--steps many", "--seed -1", "stray"}) {
+       {"--bogus", "--act nonesuch", "--steps -1", "--steps many", "--seed -1", "stray"}) {
     EXPECT_EQ(run_demo(args + out, err), 2) << args;
     const std::string msg = read(err);
     EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;

@@ -162,8 +162,7 @@ TEST(Init, ParseKnowsEveryNameAndNormalWithItsStd) {
 }
 
 TEST(Init, ParseRejectsUnknownNamesListingTheValidOnes) {
-  for (const char* bad : {"he", "xavier", "normal()", "normal(-1)", "normal(abc)", "normal(0)",
-                          "Kaiming_normal", ""}) {
+  for (const char* bad : {"he", "xavier", "normal()", "normal(abc)", "Kaiming_normal", ""}) {
     try {
       Init::parse(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -171,6 +170,18 @@ TEST(Init, ParseRejectsUnknownNamesListingTheValidOnes) {
       EXPECT_TRUE(contains(e.what(), "xavier_uniform")) << e.what();
       EXPECT_TRUE(contains(e.what(), "kaiming_normal")) << e.what();
       EXPECT_TRUE(contains(e.what(), "lecun_normal")) << e.what();
+    }
+  }
+}
+
+TEST(Init, ParseNamesANonPositiveStdAsSuch) {
+  for (const char* bad : {"normal(0)", "normal(-1)", "normal(inf)", "normal(nan)"}) {
+    try {
+      Init::parse(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_TRUE(contains(e.what(), "std must be a positive finite number")) << e.what();
+      EXPECT_TRUE(contains(e.what(), bad)) << e.what();
     }
   }
 }

@@ -210,9 +210,10 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   demo::add_optimizer_flags(app, config.optim, config.lr);
   double noise = 0;
-  app.add_option("--steps", config.steps, "Full-batch training steps")
+  app.add_option("--steps", config.steps,
+                 "Full-batch training steps (0: the untrained network only)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 10000000));
+      ->check(CLI::Range(0, 10000000));
   app.add_option("--init", config.init,
                  "Weight init: xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal, "
                  "lecun_normal, pytorch, normal(STD)")
@@ -224,10 +225,10 @@ int run(int argc, char** argv) {
   CLI::Option* noise_opt =
       app.add_option("--noise", noise,
                      "Noise of a generated data set (default: moons 0.1, spirals 0.2, others 0.05)")
-          ->check(CLI::Range(0.0, 100.0));
+          ->check(demo::range(0.0, 100.0));
   app.add_option("--test-fraction", config.test_fraction, "Share of the data held out for testing")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.99));
+      ->check(demo::range(0.01, 0.99));
   app.add_option("--eval-every", config.eval_every, "Record loss and accuracy every N steps")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));

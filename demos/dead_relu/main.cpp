@@ -136,10 +136,10 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--fixed-lr", fixed_lr, "Learning rate of the neg_bias and bad_init settings")
       ->capture_default_str()
-      ->check(CLI::Range(1e-9, 100.0));
+      ->check(demo::range(1e-9, 100.0));
   app.add_option("--bias", bias, "Initial bias of every unit in the neg_bias setting")
       ->capture_default_str()
-      ->check(CLI::Range(-100.0, 100.0));
+      ->check(demo::range(-100.0, 100.0));
   app.add_option("--bad-init", bad_init, "Weight init of the bad_init setting")
       ->capture_default_str()
       ->check(demo::init_name());
@@ -155,9 +155,10 @@ int run(int argc, char** argv) {
   app.add_option("--samples", base.samples, "Training samples")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{10}, std::size_t{1000000}));
-  app.add_option("--steps", base.steps, "Full-batch plain SGD steps per setting")
+  app.add_option("--steps", base.steps,
+                 "Full-batch plain SGD steps per setting (0: the untrained network only)")
       ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
   app.add_option("--trials", trials, "Monte Carlo networks per (width, depth) for born dead")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));

@@ -130,7 +130,7 @@ int run(int argc, char** argv) {
       ->capture_default_str()
       ->check(demo::init_name());
   demo::add_optimizer_flags(app, base.optim, base.lr);
-  app.add_option("--steps", base.steps, "Full-batch training steps")
+  app.add_option("--steps", base.steps, "Full-batch training steps (0: the untrained network only)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
   app.add_option("--probe-every", base.probe_every, "Probe every this many steps")

@@ -152,9 +152,10 @@ int run(int argc, char** argv) {
                 mg::kDefaultSeed);
   cli.add_activation(config.activation);
   cli.app()
-      .add_option("--steps", config.steps, "Full-batch SGD steps (lr = 1.0 - 0.9 k / steps)")
+      .add_option("--steps", config.steps,
+                  "Full-batch SGD steps (lr = 1.0 - 0.9 k / steps; 0: the untrained network only)")
       ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
   if (auto status = cli.parse(argc, argv)) return *status;
   config.seed = cli.seed();
   const std::filesystem::path& dir = cli.out();
@@ -164,14 +165,20 @@ int run(int argc, char** argv) {
       "slope-micrograd: {} moons (noise {}), MLP 2-16-16-1 with {}, {} parameters, seed {}\n",
       data.x.size(), config.noise, config.activation, model.parameters().size(), config.seed);
   std::vector<mg::StepResult> results;
-  {
+  try {
     demo::Progress progress("training", config.steps);
-    results = mg::train(model, data, config.steps, [&](const mg::StepResult& r) {
+    mg::train(model, data, config.steps, [&](const mg::StepResult& r) {
+      results.push_back(r);
       if (r.step == config.steps) return;  // the final evaluation is reported below
       progress.print(
-          fmt::format("step {} loss {:.4f} accuracy {:.0f}%", r.step, r.loss, 100 * r.accuracy));
+          fmt::format("step {} loss {:.4g} accuracy {:.0f}%", r.step, r.loss, 100 * r.accuracy));
       progress.update(r.step + 1);
     });
+  } catch (const mg::Diverged&) {
+    write_curves(dir, config, results);  // the steps before it, for a look at the blow-up
+    fmt::print("wrote {}/curves.csv: the {} step{} before the divergence\n", dir.string(),
+               results.size(), results.size() == 1 ? "" : "s");
+    throw;
   }
   const mg::StepResult& last = results.back();
 
@@ -191,8 +198,8 @@ int run(int argc, char** argv) {
   summary.set(mg::key::kSteps, static_cast<double>(config.steps));
   summary.write(dir);
 
-  fmt::print("\nfinal (after {} steps): loss {:.4f} accuracy {:.0f}%\n", config.steps, last.loss,
-             100 * last.accuracy);
+  fmt::print("\nfinal (after {} step{}): loss {:.4g} accuracy {:.0f}%\n", config.steps,
+             config.steps == 1 ? "" : "s", last.loss, 100 * last.accuracy);
   fmt::print(
       "wrote {}/: curves.csv boundary.csv points.csv, boundary.svg|png curves.svg|png "
       "(with their .gnuplot scripts), neuron.dot|svg, summary.csv\n",

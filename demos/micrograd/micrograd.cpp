@@ -1,5 +1,7 @@
 #include "micrograd/micrograd.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -60,10 +62,11 @@ StepResult train_step(scalar::MLP& model, const Points& data, std::size_t step, 
   }  // the step's graph is freed here; parameters keep their grads
   const std::size_t bad = first_bad_layer(model);
   if (!std::isfinite(r.loss) || bad != 0)
-    throw std::runtime_error(
-        "training diverged at step " + std::to_string(step) + ": loss " + std::to_string(r.loss) +
-        (bad != 0 ? ", layer " + std::to_string(bad) + " has a non-finite weight or gradient"
-                  : ""));
+    throw Diverged(fmt::format("training diverged at step {}: loss {:.4g}{}", step, r.loss,
+                               bad != 0 ? fmt::format(", layer {} has a non-finite weight or "
+                                                      "gradient",
+                                                      bad)
+                                        : ""));
   for (const Value& p : params) p.data() -= lr * p.grad();
   return r;
 }

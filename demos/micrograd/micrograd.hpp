@@ -12,7 +12,11 @@
 
 #include <slope/slope.hpp>
 
+#include "support/cli.hpp"
+
 namespace slope::demo::micrograd {
+
+using demo::Diverged;
 
 // The default --seed: with relu it reaches 100% training accuracy in 100 steps.
 inline constexpr std::uint64_t kDefaultSeed = 1337;
@@ -64,11 +68,12 @@ struct StepResult {
 };
 
 // One full-batch step as micrograd: evaluate, zero_grad, backward, p -= lr * grad.
-// Throws std::runtime_error naming the step and layer if the loss turns NaN or Inf.
+// Throws Diverged naming the step and layer if the loss or a gradient turns NaN or Inf.
 StepResult train_step(scalar::MLP& model, const Points& data, std::size_t step, std::size_t steps);
 
 // `steps` train_steps and then one evaluation of the trained model: results for
-// steps 0..steps, the last one the final model. `on_step` sees each as it comes.
+// steps 0..steps, the last one the final model. `on_step` sees each as it comes (so a
+// caller still has the steps before a Diverged).
 std::vector<StepResult> train(scalar::MLP& model, const Points& data, std::size_t steps,
                               const std::function<void(const StepResult&)>& on_step = {});
 

@@ -41,8 +41,8 @@ class Numbers {
     const auto& v = it->second.values();
     const auto k = v.find(key);
     if (k == v.end())
-      throw std::runtime_error((root_ / demo / "summary.csv").string() + ": no key '" + key +
-                               "' (rerun the demo)");
+      throw demo::UsageError((root_ / demo / "summary.csv").string() + ": no key '" + key +
+                             "' (rerun the demo)");
     return k->second;
   }
   bool has(const std::string& demo) const { return fs::exists(root_ / demo / "summary.csv"); }
@@ -58,7 +58,8 @@ std::string g3(double x) { return fmt::format("{:.3g}", x); }
 std::string pct(double x) { return fmt::format("{:.0f}%", 100 * x); }
 
 int run(int argc, char** argv) {
-  demo::Cli cli("report", "Writes REPORT.md from the summaries the demos of the tour wrote", 0);
+  demo::Cli cli("report", "Writes REPORT.md from the summaries the demos of the tour wrote",
+                std::nullopt);
   std::string in = "out";
   cli.app()
       .add_option("--in", in, "Directory holding the demos' output directories")

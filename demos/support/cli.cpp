@@ -8,6 +8,8 @@
 #include <slope/activations.hpp>
 #include <slope/nn.hpp>
 
+#include "output.hpp"
+
 namespace slope::demo {
 
 namespace {
@@ -47,18 +49,22 @@ void warn(std::string_view message) {
   fmt::print(stderr, "{}: warning: {}\n", program_name(), one_line(std::string(message)));
 }
 
-Cli::Cli(std::string name, std::string description, std::uint64_t default_seed)
-    : app_(std::move(description), "slope-" + name), seed_(default_seed), out_str_("out/" + name) {
+Cli::Cli(std::string name, std::string description, std::optional<std::uint64_t> default_seed)
+    : app_(std::move(description), "slope-" + name),
+      seed_(default_seed.value_or(0)),
+      out_str_("out/" + name) {
   mutable_program_name() = "slope-" + name;
-  app_.add_option("--seed", seed_, "Random seed; the same seed gives byte-identical CSV")
-      ->capture_default_str()
-      ->check(CLI::Validator(  // CLI11 would wrap "-1" around to 2^64 - 1
-          [](const std::string& s) -> std::string {
-            return s.starts_with('-') ? "must be a non-negative integer, got " + s : "";
-          },
-          "", "non-negative"));
+  if (default_seed)
+    app_.add_option("--seed", seed_, "Random seed; the same seed gives byte-identical CSV")
+        ->capture_default_str()
+        ->check(CLI::Validator(  // CLI11 would wrap "-1" around to 2^64 - 1
+            [](const std::string& s) -> std::string {
+              return s.starts_with('-') ? "must be a non-negative integer, got " + s : "";
+            },
+            "", "non-negative"));
   app_.add_option("--out", out_str_, "Output directory for CSV, plots and scripts")
       ->capture_default_str();
+  app_.footer(kExitStatuses);
 }
 
 void Cli::add_activation(std::string& activation) {
@@ -120,6 +126,17 @@ CLI::Validator init_name() {
       "INIT", "init");
 }
 
+CLI::Validator range(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](const std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !(v >= lo && v <= hi))
+          return fmt::format("{} is not in [{:g}, {:g}]", text, lo, hi);
+        return {};
+      },
+      fmt::format("[{:g} - {:g}]", lo, hi), "range");
+}
+
 std::vector<std::string> split_list(std::string_view list) {
   std::vector<std::string> items;
   std::size_t start = 0;
@@ -145,14 +162,18 @@ std::vector<std::string> parse_activation_list(std::string_view list) {
 }
 
 int run_main(const std::function<int()>& body) {
+  exit_cleanly_on_interrupt();
   try {
     return body();
   } catch (const UsageError& e) {
     print_error(e.what());
     return kUsageError;
+  } catch (const Diverged& e) {
+    print_error(e.what());
+    return kDiverged;
   } catch (const std::exception& e) {
     print_error(fmt::format("error: {}", e.what()));
-    return 1;
+    return kInternalError;
   }
 }
 

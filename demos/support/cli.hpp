@@ -15,13 +15,31 @@
 
 namespace slope::demo {
 
-// Exit status for bad flags, unknown activations, unreadable or malformed input.
+// The exit statuses of every demo (DESIGN.md's table; --help prints kExitStatuses).
+// 0: success.
+// 1: an internal error, a bug (any exception other than the two below).
+inline constexpr int kInternalError = 1;
+// 2: bad flags, unknown activations, unreadable or malformed input.
 inline constexpr int kUsageError = 2;
-// Exit status when at least one training run turned non-finite (its outputs still written).
+// 3: at least one training run turned non-finite (the other runs' outputs still written).
 inline constexpr int kDiverged = 3;
+// 128 + the signal: SIGINT 130, SIGTERM 143 (no output left half-written).
+inline constexpr int kInterruptedBase = 128;
+inline constexpr const char* kExitStatuses =
+    "Exit status: 0 success, 1 internal error (a bug), 2 bad input, 3 a training run turned "
+    "non-finite (the other outputs still written), 130 SIGINT, 143 SIGTERM (no file left "
+    "half-written).";
 
 // Bad input from the user; the demo exits with kUsageError and prints what().
 class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A run turned non-finite where the demo cannot go on; it exits with kDiverged and
+// prints what() (a demo that trains several runs reports them with
+// report_divergences instead).
+class Diverged : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -42,8 +60,9 @@ void warn(std::string_view message);
 //   if (auto status = cli.parse(argc, argv)) return *status;
 class Cli {
  public:
-  // The executable is slope-<name>; --out defaults to out/<name>.
-  Cli(std::string name, std::string description, std::uint64_t default_seed);
+  // The executable is slope-<name>; --out defaults to out/<name>. A demo that draws
+  // nothing at random passes std::nullopt and gets no --seed.
+  Cli(std::string name, std::string description, std::optional<std::uint64_t> default_seed);
 
   CLI::App& app() { return app_; }
 
@@ -73,6 +92,10 @@ class Cli {
 // error lists the valid names.
 CLI::Validator init_name();
 
+// CLI11's Range for a real-valued flag, with the bounds and the value written as people
+// write them ("0 is not in [1e-09, 1e+09]"), not in std::to_string's fixed notation.
+CLI::Validator range(double lo, double hi);
+
 // Splits "8,16,32" at the commas ("" gives one empty item).
 std::vector<std::string> split_list(std::string_view list);
 
@@ -83,8 +106,9 @@ std::vector<int> parse_depths(const std::string& list);
 // Splits "relu,tanh" into names, expanding "all"; throws UsageError for unknown names.
 std::vector<std::string> parse_activation_list(std::string_view list);
 
-// Runs a demo's body and maps errors to exit statuses: UsageError -> 2, any other
-// exception -> 1, each with one line on stderr.
+// Runs a demo's body with exit_cleanly_on_interrupt() installed and maps errors to exit
+// statuses: UsageError -> 2, Diverged -> 3, any other exception -> 1, each with one
+// line on stderr.
 int run_main(const std::function<int()>& body);
 
 }  // namespace slope::demo

@@ -1,8 +1,13 @@
 #include "output.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <climits>
+#include <cstring>
 #include <locale>
 #include <stdexcept>
 #include <system_error>
@@ -19,10 +24,58 @@ std::filesystem::path temp_name(const std::filesystem::path& target) {
                                             static_cast<long>(::getpid()), counter++);
 }
 
+// The temporaries an interrupt removes. A slot is free (0), being filled (1) or
+// registered (2); the handler only reads registered slots.
+struct CleanupSlot {
+  std::atomic<int> state{0};
+  char path[PATH_MAX];
+};
+std::array<CleanupSlot, 64> g_cleanup;
+std::atomic<pid_t> g_child{0};
+
+extern "C" void on_interrupt(int sig) {
+  if (const pid_t child = g_child.load(); child > 0) {
+    ::kill(child, SIGKILL);  // it may be writing a temporary: stop it before removing it
+    ::waitpid(child, nullptr, 0);
+  }
+  for (CleanupSlot& s : g_cleanup)
+    if (s.state.load() == 2) ::unlink(s.path);
+  ::_exit(128 + sig);
+}
+
 }  // namespace
 
+void exit_cleanly_on_interrupt() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGINT);  // one handler at a time
+  sigaddset(&sa.sa_mask, SIGTERM);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+InterruptCleanup::InterruptCleanup(const std::filesystem::path& path) : slot_(-1) {
+  const std::string& p = path.native();
+  if (p.size() >= PATH_MAX) throw std::length_error("path too long: " + p);
+  for (std::size_t i = 0; i < g_cleanup.size(); ++i) {
+    int expected = 0;
+    if (g_cleanup[i].state.compare_exchange_strong(expected, 1)) {
+      std::memcpy(g_cleanup[i].path, p.c_str(), p.size() + 1);
+      g_cleanup[i].state.store(2);
+      slot_ = static_cast<int>(i);
+      return;
+    }
+  }
+  throw std::length_error("more than 64 temporary files open at once, at " + p);
+}
+
+InterruptCleanup::~InterruptCleanup() { g_cleanup[static_cast<std::size_t>(slot_)].state.store(0); }
+
+void set_interrupt_child(pid_t pid) { g_child.store(pid); }
+
 AtomicFile::AtomicFile(std::filesystem::path target)
-    : target_(std::move(target)), temp_(temp_name(target_)) {
+    : target_(std::move(target)), temp_(temp_name(target_)), cleanup_(temp_) {
   out_.imbue(std::locale::classic());  // no digit grouping, whatever the global locale
   out_.open(temp_, std::ios::binary | std::ios::trunc);
   if (!out_) throw std::runtime_error("cannot write " + target_.string());

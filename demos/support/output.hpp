@@ -2,6 +2,8 @@
 // every machine, so the same seed gives byte-identical CSV.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
@@ -13,11 +15,38 @@
 
 namespace slope::demo {
 
+// Installs SIGINT and SIGTERM handlers for the demo's whole run (run_main calls it):
+// on either signal the handler stops a running plot tool, removes every temporary
+// file still registered (AtomicFile's and the plot tools' outputs) and exits with
+// 128 + the signal's number, 130 and 143 as shells report them. Every target file is
+// then the previous complete file or the new complete one. Only async-signal-safe
+// calls run in the handler.
+void exit_cleanly_on_interrupt();
+
+// While alive, the file at `path` (not yet created, or being written) is removed if the
+// demo is interrupted. Registers the path before the file exists, so no moment leaves
+// a temporary behind; at most 64 at once (std::length_error past that).
+class InterruptCleanup {
+ public:
+  explicit InterruptCleanup(const std::filesystem::path& path);
+  ~InterruptCleanup();
+  InterruptCleanup(const InterruptCleanup&) = delete;
+  InterruptCleanup& operator=(const InterruptCleanup&) = delete;
+
+ private:
+  int slot_;
+};
+
+// The child process an interrupt must stop first (a plot tool writing its output), or
+// 0 for none.
+void set_interrupt_child(pid_t pid);
+
 // A file written in full or not at all. Everything goes to a hidden temporary file in
 // the same directory (".name.tmp-PID-N"); commit() renames it over the target in one
 // step. Destroyed without commit() (an exception, an early return) it removes the
-// temporary and leaves the target as it was. A killed process leaves at most the
-// temporary, never a half-written target.
+// temporary and leaves the target as it was; so does SIGINT or SIGTERM once
+// exit_cleanly_on_interrupt() is installed. A process killed outright (SIGKILL) leaves
+// at most the temporary, never a half-written target.
 class AtomicFile {
  public:
   // Throws std::runtime_error naming the file when the temporary cannot be created.
@@ -37,6 +66,7 @@ class AtomicFile {
  private:
   std::filesystem::path target_;
   std::filesystem::path temp_;
+  InterruptCleanup cleanup_;
   std::ofstream out_;
   bool committed_ = false;
 };

@@ -1,5 +1,7 @@
 #include "plot.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <set>
 #include <system_error>
 
@@ -60,22 +63,42 @@ std::optional<std::filesystem::path> find_program(std::string_view name) {
   return std::nullopt;
 }
 
-int run_program(const std::vector<std::string>& argv, const std::filesystem::path& dir) {
+int run_program(const std::vector<std::string>& argv, const std::filesystem::path& dir,
+                const std::filesystem::path& log) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::fflush(stdout);
   std::fflush(stderr);
+  // SIGINT and SIGTERM wait until the child is recorded, so an interrupt always stops it.
+  sigset_t interrupts, before;
+  sigemptyset(&interrupts);
+  sigaddset(&interrupts, SIGINT);
+  sigaddset(&interrupts, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &interrupts, &before);
   const pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {  // child: change directory and exec, nothing else
+  if (pid == 0) {  // child: default signals, directory, stderr, exec; nothing else
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    ::sigprocmask(SIG_SETMASK, &before, nullptr);
     if (::chdir(dir.c_str()) != 0) ::_exit(127);
+    if (!log.empty()) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd < 0 || ::dup2(fd, STDERR_FILENO) < 0) ::_exit(127);
+      ::close(fd);
+    }
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
+  if (pid > 0) set_interrupt_child(pid);
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
+  if (pid < 0) return -1;
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return -1;
+  int waited = 0;
+  while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  set_interrupt_child(0);
+  if (waited < 0) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -101,20 +124,33 @@ bool gnuplot(const std::filesystem::path& dir, std::string_view stem, std::strin
   if (!have("gnuplot", "SVG/PNG plots; the CSV and .gnuplot scripts are written")) return false;
 
   const std::string tmp = temp_stem(stem);
-  const int status = run_program(
-      {"gnuplot", "-e", fmt::format("out='{}'", tmp), fmt::format("{}.gnuplot", stem)}, dir);
+  const InterruptCleanup svg(dir / (tmp + ".svg")), png(dir / (tmp + ".png")),
+      log(dir / (tmp + ".log"));
+  const int status =
+      run_program({"gnuplot", "-e", fmt::format("out='{}'", tmp), fmt::format("{}.gnuplot", stem)},
+                  dir, tmp + ".log");
   bool ok = status == 0;
   for (const char* ext : {"svg", "png"})
     ok = move_into_place(status == 0, dir / fmt::format("{}.{}", tmp, ext),
                          dir / fmt::format("{}.{}", stem, ext)) &&
          ok;
-  if (!ok) warn(fmt::format("gnuplot failed on {}", (dir / stem).string() + ".gnuplot"));
+  std::string first_message;
+  {
+    std::ifstream messages(dir / (tmp + ".log"));
+    std::getline(messages, first_message);
+  }
+  std::error_code ignored;
+  std::filesystem::remove(dir / (tmp + ".log"), ignored);
+  if (!ok)
+    warn(fmt::format("gnuplot failed on {}{}", (dir / stem).string() + ".gnuplot",
+                     first_message.empty() ? "" : ": " + first_message));
   return ok;
 }
 
 bool render_dot(const std::filesystem::path& dir, std::string_view stem) {
   if (!have("dot", "SVG of the graph (graphviz); the .dot file is written")) return false;
   const std::string tmp = temp_stem(stem) + ".svg";
+  const InterruptCleanup cleanup(dir / tmp);
   const int status = run_program({"dot", "-Tsvg", fmt::format("{}.dot", stem), "-o", tmp}, dir);
   const bool ok = move_into_place(status == 0, dir / tmp, dir / fmt::format("{}.svg", stem));
   if (!ok) warn(fmt::format("dot failed on {}", (dir / stem).string() + ".dot"));

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "support/cli.hpp"
 #include "support/output.hpp"
 
 namespace slope::demo {
@@ -20,7 +21,7 @@ void Summary::write(const std::filesystem::path& dir) const {
 Summary Summary::read(const std::filesystem::path& dir) {
   const auto path = dir / "summary.csv";
   std::ifstream in(path);
-  if (!in) throw std::runtime_error(path.string() + ": cannot open (run the demo first)");
+  if (!in) throw UsageError(path.string() + ": cannot open (run the demo first)");
   Summary s;
   std::string line;
   int n = 0;
@@ -31,7 +32,7 @@ Summary Summary::read(const std::filesystem::path& dir) {
     const std::string value = comma == std::string::npos ? "" : line.substr(comma + 1);
     const double v = std::strtod(value.c_str(), &end);
     if (comma == std::string::npos || end == value.c_str())
-      throw std::runtime_error(path.string() + ":" + std::to_string(n) + ": expected key,value");
+      throw UsageError(path.string() + ":" + std::to_string(n) + ": expected key,value");
     s.set(line.substr(0, comma), v);
   }
   return s;

@@ -17,8 +17,7 @@ void add_optimizer_flags(CLI::App& app, std::string& optim, double& lr) {
   std::string defaults;
   for (const auto& o : kOptimizers)
     defaults += fmt::format("{}{} for {}", defaults.empty() ? "" : ", ", o.lr, o.name);
-  app.add_option("--lr", lr, "Learning rate (default " + defaults + ")")
-      ->check(CLI::Range(1e-9, 1e9));
+  app.add_option("--lr", lr, "Learning rate (default " + defaults + ")")->check(range(1e-9, 1e9));
 }
 
 // --- data ---------------------------------------------------------------------------

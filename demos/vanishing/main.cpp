@@ -192,9 +192,9 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{10}, std::size_t{1000000}));
   app.add_option("--noise", base.noise, "Data noise")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 10.0));
+      ->check(demo::range(0.0, 10.0));
   demo::add_optimizer_flags(app, base.optim, base.lr);
-  app.add_option("--steps", base.steps, "Full-batch training steps")
+  app.add_option("--steps", base.steps, "Full-batch training steps (0: the untrained network only)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
   app.add_option("--probe-every", base.probe_every, "Probe every this many steps")

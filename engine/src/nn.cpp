@@ -48,8 +48,11 @@ Init Init::parse(std::string_view name) {
     const std::string arg(name.substr(7, name.size() - 8));
     char* end = nullptr;
     const double std = std::strtod(arg.c_str(), &end);
-    if (!arg.empty() && end == arg.c_str() + arg.size() && std > 0 && std::isfinite(std))
-      return normal(std);
+    if (!arg.empty() && end == arg.c_str() + arg.size()) {
+      if (std > 0 && std::isfinite(std)) return normal(std);
+      throw std::invalid_argument("init '" + std::string(name) +
+                                  "': std must be a positive finite number, got " + arg);
+    }
   }
   std::string valid;
   for (const std::string& n : names()) valid += (valid.empty() ? "" : ", ") + n;

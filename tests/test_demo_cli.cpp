@@ -1,0 +1,270 @@
+// Every demo's command line as a user meets it: the one exit-status table (0 success,
+// 1 a bug, 2 bad input, 3 a run turned non-finite, 130/143 interrupted) in --help and in
+// what each demo returns, real-valued flags' bounds printed as people write them, and
+// runs interrupted by SIGINT and SIGTERM at several points leaving every output file
+// either the previous complete one or the new complete one.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "demo_test_support.hpp"
+#include "support/cli.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using slope::test::read;
+using slope::test::TempDir;
+
+struct Demo {
+  const char* name;
+  const char* exe;
+  std::string small;  // flags for a run of about a second or less
+};
+
+void PrintTo(const Demo& d, std::ostream* os) { *os << d.name; }
+
+const std::vector<Demo>& demos() {
+  static const std::vector<Demo> all = {
+      {"activations", SLOPE_ACTIVATIONS_EXE, ""},
+      {"micrograd", SLOPE_MICROGRAD_EXE, "--steps 20"},
+      {"curves", SLOPE_CURVES_EXE, "--steps 100 --seeds 2 --act relu,tanh"},
+      {"vanishing", SLOPE_VANISHING_EXE, "--depth 4 --steps 50"},
+      {"dead_relu", SLOPE_DEAD_RELU_EXE, "--steps 50 --trials 20"},
+      {"ffn", SLOPE_FFN_EXE, "--steps 50 --depth 2 --seeds 1"},
+  };
+  return all;
+}
+
+int run(const char* exe, const std::string& args, const fs::path& out, const fs::path& err) {
+  return slope::test::run_program(exe, args, out, err);
+}
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+TEST(DemoCli, EveryDemoPrintsTheExitStatusTableInItsHelp) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "out", err = tmp.path() / "err";
+  std::vector<const char*> exes = {SLOPE_REPORT_EXE};
+  for (const Demo& d : demos()) exes.push_back(d.exe);
+  for (const char* exe : exes) {
+    ASSERT_EQ(run(exe, "--help", out, err), 0) << exe;
+    const std::string help = read(out);
+    EXPECT_TRUE(contains(help, slope::demo::kExitStatuses)) << exe << ":\n" << help;
+    EXPECT_TRUE(contains(help, "2 bad input, 3 a training run turned non-finite")) << help;
+    EXPECT_TRUE(contains(help, "130 SIGINT, 143 SIGTERM")) << help;
+    EXPECT_EQ(read(err), "") << exe;
+  }
+}
+
+TEST(DemoCli, ReportOffersNoSeedAndNamesAMissingSummaryWithStatusTwo) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "out", err = tmp.path() / "err";
+  ASSERT_EQ(run(SLOPE_REPORT_EXE, "--help", out, err), 0);
+  EXPECT_FALSE(contains(read(out), "--seed")) << read(out);
+  EXPECT_EQ(run(SLOPE_REPORT_EXE, "--seed 3", out, err), 2);
+
+  const fs::path in = tmp.path() / "empty";
+  fs::create_directories(in);
+  EXPECT_EQ(run(SLOPE_REPORT_EXE, "--in '" + in.string() + "' --out '" + (tmp.path() / "r").string() + "'", out, err),
+            2);
+  const std::string msg = read(err);
+  EXPECT_EQ(msg, "slope-report: " + (in / "activations" / "summary.csv").string() +
+                     ": cannot open (run the demo first)\n");
+}
+
+TEST(DemoCli, ARunThatTurnsNonFiniteExitsWithStatusThreeInEveryTrainingDemo) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "stdout", err = tmp.path() / "err";
+  struct Case {
+    const char* exe;
+    std::string args;
+    const char* written;  // an output the demo still writes
+  };
+  const Case cases[] = {
+      {SLOPE_MICROGRAD_EXE, "--act identity --steps 30", "curves.csv"},
+      {SLOPE_CURVES_EXE, "--lr 1e6 --act relu --steps 20 --seeds 1", "runs.csv"},
+      {SLOPE_VANISHING_EXE, "--lr 100 --depth 4 --steps 10 --act relu --init kaiming_normal",
+       "summary.csv"},
+      {SLOPE_DEAD_RELU_EXE, "--bad-init 'normal(100)' --steps 10 --trials 10", "runs.csv"},
+      {SLOPE_FFN_EXE, "--optim sgd --lr 1e6 --steps 10 --depth 2 --seeds 1", "runs.csv"},
+  };
+  for (const Case& c : cases) {
+    const fs::path dir = tmp.path() / fs::path(c.exe).filename();
+    EXPECT_EQ(run(c.exe, c.args + " --out '" + dir.string() + "'", out, err), 3) << c.exe << " " << c.args << ": " << read(err);
+    EXPECT_TRUE(contains(read(err), "diverged at step ")) << c.exe << ": " << read(err);
+    EXPECT_TRUE(fs::exists(dir / c.written)) << c.exe << " " << c.written;
+    // Numbers print in a few digits, whatever their size (a loss of 1e272 is not 272 digits).
+    const std::string text = read(out) + read(err);
+    EXPECT_FALSE(contains(text, "0000000000000")) << c.exe << ": " << text;
+  }
+  // micrograd keeps the curve up to the step before the divergence.
+  ASSERT_EQ(run(SLOPE_MICROGRAD_EXE,
+                "--act identity --steps 30 --out '" + (tmp.path() / "mg").string() + "'", out, err),
+            3);
+  const std::string msg = read(err);
+  const auto at = msg.find("diverged at step ");
+  ASSERT_NE(at, std::string::npos) << msg;
+  const long step = std::stol(msg.substr(at + 17));
+  EXPECT_GT(step, 5) << msg;
+  const std::string curves = read(tmp.path() / "mg" / "curves.csv");
+  EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n'), 1 + step) << curves;
+  EXPECT_TRUE(contains(curves, "\nidentity,2,1337," + std::to_string(step - 1) + ",train,"))
+      << curves;
+}
+
+TEST(DemoCli, RealBoundsAndBadInitsAreNamedInAFewWords) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "stdout", err = tmp.path() / "err";
+  const std::string o = " --out '" + (tmp.path() / "o").string() + "'";
+  EXPECT_EQ(run(SLOPE_CURVES_EXE, "--lr 0" + o, out, err), 2);
+  EXPECT_EQ(read(err), "slope-curves: --lr: 0 is not in [1e-09, 1e+09] (see --help)\n");
+  EXPECT_EQ(run(SLOPE_DEAD_RELU_EXE, "--bias 1e6" + o, out, err), 2);
+  EXPECT_EQ(read(err), "slope-dead-relu: --bias: 1e6 is not in [-100, 100] (see --help)\n");
+  EXPECT_EQ(run(SLOPE_CURVES_EXE, "--init 'normal(0)'" + o, out, err), 2);
+  EXPECT_TRUE(contains(read(err), "std must be a positive finite number, got 0")) << read(err);
+  // --help's range is the accepted range.
+  ASSERT_EQ(run(SLOPE_CURVES_EXE, "--help", out, err), 0);
+  EXPECT_TRUE(contains(read(out), "[0.01 - 0.99]")) << read(out);
+  EXPECT_EQ(run(SLOPE_CURVES_EXE, "--test-fraction 0" + o, out, err), 2);
+}
+
+TEST(DemoCli, StepsZeroMeasuresTheUntrainedNetworkInEveryTrainingDemo) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "stdout", err = tmp.path() / "err";
+  for (const Demo& d : demos()) {
+    if (std::string(d.name) == "activations") continue;  // trains nothing
+    std::string args = d.small;
+    const auto at = args.find("--steps ");
+    args.replace(at, args.find(' ', at + 8) == std::string::npos ? std::string::npos
+                                                                 : args.find(' ', at + 8) - at,
+                 "--steps 0");
+    EXPECT_EQ(run(d.exe, args + " --out '" + (tmp.path() / d.name).string() + "'", out, err), 0)
+        << d.name << " " << args << ": " << read(err);
+    EXPECT_EQ(read(err), "") << d.name;  // and no plot tool's warnings on the terminal
+  }
+}
+
+// --- interrupted runs ------------------------------------------------------------------
+
+// Every file in `dir` (hidden ones too) and its contents.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files[fs::relative(e.path(), dir).string()] = read(e.path());
+  return files;
+}
+
+std::vector<std::string> split_args(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t j = std::min(s.find(' ', i), s.size());
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+pid_t spawn(const char* exe, const std::vector<std::string>& args) {
+  std::vector<char*> argv = {const_cast<char*>(exe)};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, exe, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return -WTERMSIG(status);  // killed by the signal itself: the handler did not run
+}
+
+class Interrupted : public ::testing::TestWithParam<Demo> {};
+
+TEST_P(Interrupted, EveryFileIsThePreviousOrTheNewCompleteOneAndTheStatusSaysSo) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "timing-based; the release preset runs it";
+#endif
+  const Demo& d = GetParam();
+  TempDir tmp;
+  const fs::path prev = tmp.path() / "prev", next = tmp.path() / "next";
+  const std::vector<std::string> flags = split_args(d.small);
+  auto with = [&](const std::string& seed, const fs::path& out) {
+    std::vector<std::string> a = flags;
+    for (const std::string& s : {std::string("--seed"), seed, std::string("--out"), out.string()})
+      a.push_back(s);
+    return a;
+  };
+  // The previous outputs (seed 1) and the complete new ones (seed 2), timed.
+  ASSERT_EQ(wait_for(spawn(d.exe, with("1", prev))), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(wait_for(spawn(d.exe, with("2", next))), 0);
+  const auto full = std::chrono::steady_clock::now() - t0;
+  const auto before = snapshot(prev), after = snapshot(next);
+  ASSERT_FALSE(before.empty());
+
+  int interrupted = 0, mixed = 0;
+  for (const int sig : {SIGINT, SIGTERM}) {
+    for (const double at : {0.2, 0.5, 0.8}) {
+      const fs::path work = tmp.path() / ("work-" + std::to_string(sig) + "-" + std::to_string(at));
+      fs::copy(prev, work, fs::copy_options::recursive);
+      const pid_t pid = spawn(d.exe, with("2", work));
+      ASSERT_GT(pid, 0);
+      std::this_thread::sleep_for(
+          std::chrono::duration_cast<std::chrono::microseconds>(full * at));
+      ::kill(pid, sig);
+      const int status = wait_for(pid);
+      const std::string where = std::string(d.name) + " signal " + std::to_string(sig) + " at " +
+                                std::to_string(at) + " of the run";
+      if (status == 0) continue;  // it finished first: nothing to check beyond the files
+      EXPECT_EQ(status, 128 + sig) << where;
+      ++interrupted;
+      int old_files = 0, new_files = 0;
+      for (const auto& [name, text] : snapshot(work)) {
+        const auto b = before.find(name), a = after.find(name);
+        EXPECT_TRUE(b != before.end() || a != after.end())
+            << where << ": a file of neither run (a temporary?): " << name;
+        const bool is_old = b != before.end() && text == b->second;
+        const bool is_new = a != after.end() && text == a->second;
+        EXPECT_TRUE(is_old || is_new) << where << ": " << name << " is neither complete version";
+        old_files += is_old && !is_new;
+        new_files += is_new && !is_old;
+      }
+      mixed += old_files > 0 && new_files > 0;
+    }
+  }
+  EXPECT_GT(interrupted, 0) << d.name << ": every run finished before its signal";
+  std::printf("%s: %d of 6 runs interrupted, %d of them between files\n", d.name, interrupted,
+              mixed);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryDemo, Interrupted, ::testing::ValuesIn(demos()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
