@@ -45,7 +45,7 @@ const std::vector<Demo>& demos() {
       {"micrograd", SLOPE_MICROGRAD_EXE, "--steps 20"},
       {"curves", SLOPE_CURVES_EXE, "--steps 100 --seeds 2 --act relu,tanh"},
       {"vanishing", SLOPE_VANISHING_EXE, "--depth 4 --steps 50"},
-      {"dead_relu", SLOPE_DEAD_RELU_EXE, "--steps 50 --trials 20"},
+      {"dead_relu", SLOPE_DEAD_RELU_EXE, "--steps 50 --trials 20 --lr 0.1,1 --seeds 2"},
       {"ffn", SLOPE_FFN_EXE, "--steps 50 --depth 2 --seeds 1"},
   };
   return all;
@@ -83,7 +83,8 @@ TEST(DemoCli, ReportOffersNoSeedAndNamesAMissingSummaryWithStatusTwo) {
 
   const fs::path in = tmp.path() / "empty";
   fs::create_directories(in);
-  EXPECT_EQ(run(SLOPE_REPORT_EXE, "--in '" + in.string() + "' --out '" + (tmp.path() / "r").string() + "'", out, err),
+  EXPECT_EQ(run(SLOPE_REPORT_EXE,
+                "--in '" + in.string() + "' --out '" + (tmp.path() / "r").string() + "'", out, err),
             2);
   const std::string msg = read(err);
   EXPECT_EQ(msg, "slope-report: " + (in / "activations" / "summary.csv").string() +
@@ -108,7 +109,8 @@ TEST(DemoCli, ARunThatTurnsNonFiniteExitsWithStatusThreeInEveryTrainingDemo) {
   };
   for (const Case& c : cases) {
     const fs::path dir = tmp.path() / fs::path(c.exe).filename();
-    EXPECT_EQ(run(c.exe, c.args + " --out '" + dir.string() + "'", out, err), 3) << c.exe << " " << c.args << ": " << read(err);
+    EXPECT_EQ(run(c.exe, c.args + " --out '" + dir.string() + "'", out, err), 3)
+        << c.exe << " " << c.args << ": " << read(err);
     EXPECT_TRUE(contains(read(err), "diverged at step ")) << c.exe << ": " << read(err);
     EXPECT_TRUE(fs::exists(dir / c.written)) << c.exe << " " << c.written;
     // Numbers print in a few digits, whatever their size (a loss of 1e272 is not 272 digits).
@@ -153,8 +155,9 @@ TEST(DemoCli, StepsZeroMeasuresTheUntrainedNetworkInEveryTrainingDemo) {
     if (std::string(d.name) == "activations") continue;  // trains nothing
     std::string args = d.small;
     const auto at = args.find("--steps ");
-    args.replace(at, args.find(' ', at + 8) == std::string::npos ? std::string::npos
-                                                                 : args.find(' ', at + 8) - at,
+    args.replace(at,
+                 args.find(' ', at + 8) == std::string::npos ? std::string::npos
+                                                             : args.find(' ', at + 8) - at,
                  "--steps 0");
     EXPECT_EQ(run(d.exe, args + " --out '" + (tmp.path() / d.name).string() + "'", out, err), 0)
         << d.name << " " << args << ": " << read(err);
@@ -236,8 +239,7 @@ TEST_P(Interrupted, EveryFileIsThePreviousOrTheNewCompleteOneAndTheStatusSaysSo)
       fs::copy(prev, work, fs::copy_options::recursive);
       const pid_t pid = spawn(d.exe, with("2", work));
       ASSERT_GT(pid, 0);
-      std::this_thread::sleep_for(
-          std::chrono::duration_cast<std::chrono::microseconds>(full * at));
+      std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::microseconds>(full * at));
       ::kill(pid, sig);
       const int status = wait_for(pid);
       const std::string where = std::string(d.name) + " signal " + std::to_string(sig) + " at " +

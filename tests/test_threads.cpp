@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -79,6 +80,46 @@ TEST(Threads, TwoModelsTrainedConcurrentlyMatchEachTrainedAlone) {
     EXPECT_EQ(together2.losses, alone2.losses);
     EXPECT_EQ(together2.params, alone2.params);
   }
+}
+
+// The same, with products big enough for the BLAS (256 x 64 x 64): OpenBLAS's OpenMP build
+// takes its thread count from the calling thread, so before slope applied set_num_threads
+// on every thread, a model trained on a std::thread ran its products on every core and
+// rounded differently from the same model trained on the thread that set the count.
+TrainingRun train_wide(std::uint64_t seed) {
+  slope::Rng rng(seed);
+  const slope::data::Dataset d = slope::data::spirals(256, 3, 0.2, seed);
+  const Tensor x = d.features();
+  slope::nn::MLP model({2, 64, 64, 64, 3}, "relu", slope::nn::Init::kaiming_normal(), rng);
+  slope::optim::SGD<float> opt(model.parameters(), 0.5);
+  TrainingRun run;
+  for (int step = 0; step < 30; ++step) {
+    opt.zero_grad();
+    const Tensor loss = slope::cross_entropy(model.forward(x), d.y);
+    loss.backward();
+    opt.step();
+    run.losses.push_back(loss.item());
+  }
+  for (const Tensor& p : model.parameters()) run.params.push_back(p.value());
+  return run;
+}
+
+TEST(Threads, SetNumThreadsHoldsOnEveryThreadThroughTheBlas) {
+  if (std::string_view(slope::blas_name()) == "none") GTEST_SKIP() << "built without a BLAS";
+  ASSERT_STREQ(slope::gemm_backend(256, 64, 64), slope::blas_name());
+  const int original = slope::num_threads();
+  slope::set_num_threads(1);
+  const TrainingRun alone1 = train_wide(1), alone2 = train_wide(2);
+  TrainingRun together1, together2;
+  std::thread t1([&] { together1 = train_wide(1); });
+  std::thread t2([&] { together2 = train_wide(2); });
+  t1.join();
+  t2.join();
+  slope::set_num_threads(original);
+  EXPECT_EQ(together1.losses, alone1.losses);
+  EXPECT_EQ(together1.params, alone1.params);
+  EXPECT_EQ(together2.losses, alone2.losses);
+  EXPECT_EQ(together2.params, alone2.params);
 }
 
 TEST(Threads, NoGradAndTheDefaultRngArePerThread) {

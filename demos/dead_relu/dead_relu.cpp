@@ -164,7 +164,58 @@ BornDeadEstimate estimate_born_dead(int width, int depth, std::size_t trials, st
   return e;
 }
 
+std::optional<std::vector<double>> final_dead_fractions(const Run& run, int depth) {
+  if (run.history.diverged || run.records.empty()) return std::nullopt;
+  const std::size_t last = run.records.back().step;
+  std::vector<double> f(static_cast<std::size_t>(depth) + 1, 0.0);
+  for (const LayerRecord& r : run.records)
+    if (r.step == last) f[static_cast<std::size_t>(r.layer)] = r.dead_frac;
+  for (int l = 1; l <= depth; ++l) f[0] += f[static_cast<std::size_t>(l)] / depth;  // equal widths
+  return f;
+}
+
+SweepPoint sweep_point(std::string activation, double lr, const std::vector<const Run*>& runs,
+                       int depth) {
+  SweepPoint p;
+  p.activation = std::move(activation);
+  p.lr = lr;
+  p.runs = runs.size();
+  std::vector<std::vector<double>> ended;
+  for (const Run* r : runs) {
+    if (auto f = final_dead_fractions(*r, depth)) {
+      ended.push_back(std::move(*f));
+    } else {
+      ++p.diverged;
+    }
+  }
+  if (ended.empty()) return p;
+  const std::size_t k = static_cast<std::size_t>(depth) + 1;
+  p.mean.assign(k, 0.0);
+  p.stddev.assign(k, 0.0);
+  p.min_all = p.max_all = ended.front()[0];
+  for (const auto& f : ended) {
+    for (std::size_t i = 0; i < k; ++i) p.mean[i] += f[i] / static_cast<double>(ended.size());
+    p.min_all = std::min(p.min_all, f[0]);
+    p.max_all = std::max(p.max_all, f[0]);
+  }
+  if (ended.size() > 1) {  // the sample standard deviation; 0 for one run
+    for (const auto& f : ended)
+      for (std::size_t i = 0; i < k; ++i) p.stddev[i] += (f[i] - p.mean[i]) * (f[i] - p.mean[i]);
+    for (double& v : p.stddev) v = std::sqrt(v / static_cast<double>(ended.size() - 1));
+  }
+  return p;
+}
+
 namespace key {
+std::string sweep_dead_mean(std::string_view a, double lr) {
+  return fmt::format("sweep_dead_mean.{}.{}", a, lr_name(lr));
+}
+std::string sweep_dead_std(std::string_view a, double lr) {
+  return fmt::format("sweep_dead_std.{}.{}", a, lr_name(lr));
+}
+std::string sweep_diverged(std::string_view a, double lr) {
+  return fmt::format("sweep_diverged.{}.{}", a, lr_name(lr));
+}
 std::string final_dead_frac(std::string_view a, std::string_view setting) {
   return fmt::format("final_dead_frac.{}.{}", a, setting);
 }

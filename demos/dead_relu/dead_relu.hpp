@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,22 @@ struct Run {
 // A run that turns non-finite stops: Run::history.diverged names the step and layer.
 Run run(const Config& config, const std::function<void(std::size_t)>& on_step = {});
 
+// The dead fraction at a run's last step measured: [0] of every hidden unit, [l] of
+// hidden layer l (1..depth). nullopt for a run that diverged: it did not end.
+std::optional<std::vector<double>> final_dead_fractions(const Run& run, int depth);
+
+// The lesson's learning-rate sweep: for each activation and rate, the final dead
+// fractions over seeds (runs that diverged left out and counted).
+struct SweepPoint {
+  std::string activation;
+  double lr = 0;
+  std::size_t runs = 0, diverged = 0;
+  std::vector<double> mean, stddev;  // indexed as final_dead_fractions; empty if all diverged
+  double min_all = 0, max_all = 0;   // of every hidden unit, over the runs that ended
+};
+SweepPoint sweep_point(std::string activation, double lr, const std::vector<const Run*>& runs,
+                       int depth);
+
 // The same on a given model and data (for hand-built models in the tests).
 Run train(const nn::MLP& model, const data::Dataset& data, double lr, std::size_t steps,
           const std::function<void(std::size_t)>& on_step = {});
@@ -115,6 +132,13 @@ BornDeadEstimate estimate_born_dead(int width, int depth, std::size_t trials, st
 // The keys of summary.csv, shared with slope-report.
 namespace key {
 std::string final_dead_frac(std::string_view activation, std::string_view setting);
+// The sweep's mean final dead fraction of every hidden unit, and how many seeds diverged.
+std::string sweep_dead_mean(std::string_view activation, double lr);
+std::string sweep_dead_std(std::string_view activation, double lr);
+std::string sweep_diverged(std::string_view activation, double lr);
+inline constexpr const char* kSweepSeeds = "sweep.seeds";
+inline constexpr const char* kSweepLrMin = "sweep.lr_min";
+inline constexpr const char* kSweepLrMax = "sweep.lr_max";
 std::string max_dead_frac(std::string_view activation);
 std::string layer1_revivals(std::string_view activation);
 std::string deeper_revivals(std::string_view activation);

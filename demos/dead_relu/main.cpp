@@ -6,11 +6,18 @@
 // estimates by Monte Carlo how often a narrow deep ReLU network is born dead, beside the
 // bound of Lu et al. (2019). Every number printed is measured by this run.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
@@ -34,6 +41,7 @@ namespace fs = std::filesystem;
 struct Result {
   std::string activation;
   dr::Setting setting;
+  std::uint64_t seed;
   dr::Run run;
 };
 
@@ -67,36 +75,85 @@ std::string paper_value(int n, int h) {
   return "";
 }
 
-// Dead fraction over training: a panel per setting, a line per activation and layer
-// (colour = activation, as in every demo; dash type = layer).
+// The data rows (first, last; 0 = the first after the header) of dead.csv that hold one
+// (activation, setting, layer) series of the first seed.
+using Rows =
+    std::map<std::tuple<std::string, std::string, int>, std::pair<std::size_t, std::size_t>>;
+
+// Dead fraction over training for the first seed: a panel per setting, a line per
+// activation and layer (colour = activation, as in every demo; dash type = layer).
 void plot_dead(const fs::path& dir, const std::vector<std::string>& acts,
-               const std::vector<dr::Setting>& settings, int layers) {
-  const int cols = settings.size() > 4 ? 3 : 2;
-  const int rows = static_cast<int>((settings.size() + cols - 1) / cols);
-  std::string body = fmt::format("  set multiplot layout {},{}\n", rows, cols);
+               const std::vector<dr::Setting>& settings, int layers, const Rows& series,
+               std::uint64_t seed) {
+  // One slot more than the settings, for the legend: a key inside a panel covers curves.
+  const int cols = settings.size() + 1 > 4 ? 3 : 2;
+  const int rows = static_cast<int>((settings.size() + 1 + cols - 1) / cols);
+  std::string body = fmt::format("  set multiplot layout {},{}\n  unset key\n", rows, cols);
   for (const dr::Setting& s : settings) {
-    // The legend once, in the first panel.
     body += fmt::format(
-        "  set title \"{}: {} init, bias {}, lr {}\" noenhanced\n"
+        "  set title \"{}: {} init, bias {}, lr {} (seed {})\" noenhanced\n"
         "  set xlabel \"step\"\n  set ylabel \"dead fraction of the layer's units\"\n"
-        "  set yrange [-0.02:1.02]\n  set grid\n  {}\n  plot ",
-        s.name, s.init, s.bias, s.lr,
-        &s == &settings.front() ? "set key top right horizontal noenhanced font \",8\" maxrows 3 "
-                                  "width -2 samplen 2 opaque"
-                                : "unset key");
+        "  set yrange [-0.02:1.02]\n  set grid\n  plot ",
+        s.name, s.init, s.bias, s.lr, seed);
     std::string sep;
     for (std::size_t a = 0; a < acts.size(); ++a)
       for (int l = 1; l <= layers; ++l) {
+        const auto it = series.find({acts[a], s.name, l});
+        if (it == series.end()) continue;  // no records (the run diverged at step 0)
         body += fmt::format(
-            "{}\"dead.csv\" skip 1 using 4:((strcol(1) eq \"{}\" && strcol(2) eq \"{}\" && "
-            "$5 == {}) ? $6 : NaN) with lines lw {} dt {} lc rgb \"{}\" title \"{} layer {}\"",
-            sep, acts[a], s.name, l, a == 0 ? 2 : 1.5, l, demo::colour_of(acts[a]), acts[a], l);
+            "{}\"dead.csv\" skip 1 every ::{}::{} using 4:6 with lines lw {} dt {} lc rgb \"{}\" "
+            "notitle",
+            sep, it->second.first, it->second.second, a == 0 ? 2 : 1.5, l,
+            demo::colour_of(acts[a]));
         sep = ", \\\n       ";
       }
+    if (sep.empty()) body += "NaN notitle";  // nothing recorded in this setting
     body += "\n";
   }
-  body += "  unset multiplot\n";
+  // The legend panel: the same line styles, no data.
+  body +=
+      "  unset title\n  unset xlabel\n  unset ylabel\n  unset border\n  unset tics\n"
+      "  unset grid\n  set xrange [0:1]\n  set yrange [0:1]\n"
+      "  set key center center noenhanced box title \"colour: activation, dash: layer\"\n  plot ";
+  std::string sep;
+  for (std::size_t a = 0; a < acts.size(); ++a)
+    for (int l = 1; l <= layers; ++l) {
+      body += fmt::format("{}NaN with lines lw {} dt {} lc rgb \"{}\" title \"{} layer {}\"", sep,
+                          a == 0 ? 2 : 1.5, l, demo::colour_of(acts[a]), acts[a], l);
+      sep = ", \\\n       ";
+    }
+  // The script draws twice (SVG, then PNG): put back what the legend panel took away.
+  body += "\n  unset multiplot\n  set border\n  set tics\n  set autoscale x\n  unset key\n";
   demo::gnuplot(dir, "dead", body, 520 * cols, 400 * rows);
+}
+
+// The lesson's claim: the final dead fraction against the learning rate, mean ± std over
+// seeds, one line per activation (every hidden unit), and relu's layers dashed.
+void plot_dead_vs_lr(const fs::path& dir, const std::vector<std::string>& acts, int layers,
+                     std::size_t seeds) {
+  std::string body = fmt::format(
+      "  set title \"final dead fraction after training, against the learning rate (mean ± std "
+      "over {} seed{})\" noenhanced\n"
+      "  set xlabel \"learning rate (plain SGD; log scale)\"\n"
+      "  set ylabel \"dead fraction of the hidden units\"\n"
+      "  set logscale x\n  set yrange [-0.05:1.05]\n  set grid\n"
+      "  set key top left noenhanced opaque box\n  plot ",
+      seeds, seeds == 1 ? "" : "s");
+  std::string sep;
+  for (const std::string& a : acts) {
+    body += fmt::format(
+        "{}\"dead_vs_lr.csv\" skip 1 using 2:((strcol(1) eq \"{}\" && strcol(3) eq \"all\") ? "
+        "$6 : NaN):7 with yerrorlines lw 2 pt 7 lc rgb \"{}\" title \"{}, all hidden units\"",
+        sep, a, demo::colour_of(a), a);
+    sep = ", \\\n       ";
+  }
+  if (std::find(acts.begin(), acts.end(), "relu") != acts.end())
+    for (int l = 1; l <= layers; ++l)
+      body += fmt::format(
+          "{}\"dead_vs_lr.csv\" skip 1 using 2:((strcol(1) eq \"relu\" && strcol(3) eq \"{}\") ? "
+          "$6 : NaN) with linespoints lw 1 dt {} pt 6 lc rgb \"{}\" title \"relu, layer {}\"",
+          sep, l, l + 1, demo::colour_of("relu"), l);
+  demo::gnuplot(dir, "dead_vs_lr", body + "\n", 800, 520);
 }
 
 void plot_born_dead(const fs::path& dir) {
@@ -122,10 +179,10 @@ void plot_born_dead(const fs::path& dir) {
 int run(int argc, char** argv) {
   dr::Config base;
   std::vector<std::string> acts{"relu", "leaky_relu", "gelu"};
-  std::string lr_list = "0.01,0.1,0.5,1";
+  std::string lr_list = "0.03,0.1,0.3,1,3";
   double fixed_lr = 0.1, bias = -1.0;
   std::string bad_init = "normal(1)";
-  std::size_t trials = 3000;
+  std::size_t trials = 3000, seeds = 3;
   demo::Cli cli("dead-relu",
                 "Dead ReLU units tracked through training (lr, bias and init sweeps), leaky "
                 "ReLU and GELU beside ReLU, and the born-dead probability against its bound",
@@ -159,6 +216,9 @@ int run(int argc, char** argv) {
                  "Full-batch plain SGD steps per setting (0: the untrained network only)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
+  app.add_option("--seeds", seeds, "Seeds per setting: --seed, --seed + 1, ... (data and init)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
   app.add_option("--trials", trials, "Monte Carlo networks per (width, depth) for born dead")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
@@ -166,33 +226,66 @@ int run(int argc, char** argv) {
   // Small matrices: threads only add synchronisation (ten times slower on a busy 2-core box).
   slope::set_num_threads(1);
   base.seed = cli.seed();
-  const std::vector<dr::Setting> settings =
-      dr::settings(parse_lrs(lr_list), fixed_lr, bias, bad_init);
+  const std::vector<double> lrs = parse_lrs(lr_list);
+  const std::vector<dr::Setting> settings = dr::settings(lrs, fixed_lr, bias, bad_init);
   const fs::path& out = cli.out();
 
   fmt::print(
-      "slope-dead-relu: {} {} samples, MLP of {} hidden layers x {} units, full-batch plain "
-      "SGD (no momentum, no weight decay), {} steps, seed {}\n"
+      "slope-dead-relu: {} {} samples, MLP of {} hidden layer{} x {} units, full-batch plain "
+      "SGD (no momentum, no weight decay), {} step{}, seed{} {}\n"
       "a unit is dead at a step when its slope is exactly 0 for every training example in "
       "that step's forward pass\n",
-      base.samples, base.data, base.depth, base.width, base.steps, base.seed);
+      base.samples, base.data, base.depth, base.depth == 1 ? "" : "s", base.width, base.steps,
+      base.steps == 1 ? "" : "s", seeds == 1 ? "" : "s",
+      seeds == 1 ? std::to_string(base.seed)
+                 : fmt::format("{}..{}", base.seed, base.seed + seeds - 1));
 
   std::vector<Result> results;
   const std::size_t born_cells = kBornWidths.size() * kBornDepths.size();
   std::vector<dr::BornDeadEstimate> born;
   {
-    const std::size_t train_total = acts.size() * settings.size() * base.steps;
+    const std::size_t train_total = acts.size() * settings.size() * seeds * base.steps;
     demo::Progress progress("training, then born dead", train_total + born_cells);
-    std::size_t done = 0;
+    std::vector<dr::Config> configs;
     for (const dr::Setting& s : settings)
-      for (const std::string& act : acts) {
-        dr::Config c = base;
-        c.activation = act;
-        c.setting = s;
-        results.push_back(
-            {act, s, dr::run(c, [&](std::size_t step) { progress.update(done + step); })});
-        done += base.steps;
+      for (const std::string& act : acts)
+        for (std::size_t k = 0; k < seeds; ++k) {
+          dr::Config c = base;
+          c.activation = act;
+          c.setting = s;
+          c.seed = base.seed + k;
+          configs.push_back(c);
+          results.push_back({act, s, c.seed, {}});
+        }
+    // The runs are independent (each has its own data, model and random stream), so every
+    // core trains one at a time; a run's numbers do not depend on the thread it ran on
+    // (tests/test_threads.cpp), so the CSV stays byte-identical.
+    std::atomic<std::size_t> next{0}, steps_done{0}, finished{0};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    auto worker = [&] {
+      for (std::size_t i; (i = next++) < configs.size();) {
+        try {
+          results[i].run = dr::run(configs[i], [&](std::size_t) { ++steps_done; });
+        } catch (...) {
+          const std::lock_guard<std::mutex> lock(error_mutex);
+          if (!error) error = std::current_exception();
+          next = configs.size();  // stop the others
+        }
       }
+      ++finished;
+    };
+    const std::size_t n_threads =
+        std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, configs.size());
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < n_threads; ++t) threads.emplace_back(worker);
+    while (finished < n_threads) {
+      progress.update(std::min<std::size_t>(steps_done, train_total));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (std::thread& t : threads) t.join();
+    if (error) std::rethrow_exception(error);
+    std::size_t done = train_total;
     for (int h : kBornDepths)
       for (int n : kBornWidths) {
         born.push_back(dr::estimate_born_dead(n, h, trials, base.seed));
@@ -203,21 +296,32 @@ int run(int argc, char** argv) {
   // dead.csv: one row per activation, setting, step and hidden layer.
   demo::CsvWriter csv(out / "dead.csv", {"activation", "setting", "seed", "step", "layer",
                                          "dead_frac", "deaths", "revivals"});
-  // Layer by layer, so each (activation, setting, layer) series is contiguous and gnuplot
-  // draws it as one line.
+  // Layer by layer, so each (activation, setting, seed, layer) series is a contiguous run
+  // of rows, which the plot reads by row range (a filter over the whole file took gnuplot
+  // 18 s).
+  Rows rows;
+  std::size_t row = 0;
   for (const Result& r : results)
-    for (int l = 1; l <= base.depth; ++l)
+    for (int l = 1; l <= base.depth; ++l) {
+      const std::size_t first = row;
       for (const dr::LayerRecord& rec : r.run.records)
-        if (rec.layer == l)
-          csv.row(r.activation, r.setting.name, base.seed, rec.step, rec.layer, rec.dead_frac,
+        if (rec.layer == l) {
+          csv.row(r.activation, r.setting.name, r.seed, rec.step, rec.layer, rec.dead_frac,
                   rec.deaths, rec.revivals);
+          ++row;
+        }
+      if (r.seed == base.seed && row > first)
+        rows[{r.activation, r.setting.name, l}] = {first, row - 1};
+    }
   csv.commit();
   demo::RunsCsv runs(out / "runs.csv");
   for (const Result& r : results)
-    runs.row(r.setting.name, r.activation, base.depth, base.seed, r.run.history);
+    runs.row(r.setting.name, r.activation, base.depth, r.seed, r.run.history);
   runs.commit();
 
   demo::Summary summary;
+  if (seeds > 1)
+    fmt::print("\nseed {} (every seed's runs are in dead.csv and runs.csv):", base.seed);
   fmt::print("\n{:<11} {:<9} {:>20} {:>8} {:>7} {:>12} {:>14} {:>9}\n", "activation", "setting",
              "final dead frac L1..", "max dead", "deaths", "L1 revivals", "deeper reviv.",
              "train acc");
@@ -238,6 +342,7 @@ int run(int argc, char** argv) {
     deeper_revivals[r.activation] += static_cast<double>(rev_deep);
     grad_sum[r.activation] += r.run.layer1_dead_grad_abs_sum;
     dead_pairs[r.activation] += static_cast<double>(r.run.layer1_dead_unit_steps);
+    if (r.seed != base.seed) continue;  // the table and these keys: the first seed's runs
     summary.set(dr::key::final_dead_frac(r.activation, r.setting.name), final_frac.front());
     std::string fracs;
     for (double f : final_frac) fracs += fmt::format("{}{:.2f}", fracs.empty() ? "" : " ", f);
@@ -254,7 +359,8 @@ int run(int argc, char** argv) {
     summary.set(dr::key::layer1_dead_grad_abs_sum(a), grad_sum[a]);
   }
 
-  fmt::print("\nmeasured over all {} settings (plain SGD, no weight decay):\n", settings.size());
+  fmt::print("\nmeasured over all {} settings and {} seed{} (plain SGD, no weight decay):\n",
+             settings.size(), seeds, seeds == 1 ? "" : "s");
   for (const std::string& a : acts)
     fmt::print(
         "  {:<11} max dead fraction {:.3f}; layer-1 units dead for {} unit-steps, revived {} "
@@ -273,6 +379,50 @@ int run(int argc, char** argv) {
     if (max_dead.count(a))
       fmt::print("  => {}: max dead fraction {} over every setting, step and layer\n", a,
                  max_dead[a]);
+
+  // The learning-rate sweep: final dead fraction per layer against the rate, over seeds.
+  demo::CsvWriter sweep_csv(
+      out / "dead_vs_lr.csv",
+      {"activation", "lr", "layer", "runs", "diverged", "dead_frac_mean", "dead_frac_std"});
+  summary.set(dr::key::kSweepSeeds, static_cast<double>(seeds));
+  summary.set(dr::key::kSweepLrMin, *std::min_element(lrs.begin(), lrs.end()));
+  summary.set(dr::key::kSweepLrMax, *std::max_element(lrs.begin(), lrs.end()));
+  fmt::print(
+      "\nfinal dead fraction against the learning rate ({} init, bias 0, {} step{}; mean ± std "
+      "over {} seed{}; a run that diverged is left out and counted)\n{:<11} {:>6} {:>13}",
+      settings.front().init, base.steps, base.steps == 1 ? "" : "s", seeds, seeds == 1 ? "" : "s",
+      "activation", "lr", "all hidden");
+  for (int l = 1; l <= base.depth; ++l) fmt::print(" {:>13}", fmt::format("layer {}", l));
+  fmt::print(" {:>9}\n", "diverged");
+  auto pm = [&](double m, double sd) {
+    return seeds == 1 ? fmt::format("{:.2f}", m) : fmt::format("{:.2f} ± {:.2f}", m, sd);
+  };
+  std::vector<dr::SweepPoint> sweep;
+  for (const std::string& a : acts)
+    for (std::size_t i = 0; i < lrs.size(); ++i) {
+      std::vector<const dr::Run*> runs_at;
+      for (const Result& r : results)
+        if (r.activation == a && r.setting.name == settings[i].name) runs_at.push_back(&r.run);
+      const dr::SweepPoint& p = sweep.emplace_back(dr::sweep_point(a, lrs[i], runs_at, base.depth));
+      fmt::print("{:<11} {:>6}", a, demo::format_number(p.lr));
+      for (std::size_t l = 0; l <= static_cast<std::size_t>(base.depth); ++l)
+        fmt::print(" {:>13}", p.mean.empty() ? "diverged" : pm(p.mean[l], p.stddev[l]));
+      fmt::print(" {:>9}\n", fmt::format("{} of {}", p.diverged, p.runs));
+      if (!p.mean.empty()) {
+        summary.set(dr::key::sweep_dead_mean(a, p.lr), p.mean[0]);
+        summary.set(dr::key::sweep_dead_std(a, p.lr), p.stddev[0]);
+      }
+      summary.set(dr::key::sweep_diverged(a, p.lr), static_cast<double>(p.diverged));
+    }
+  // The CSV series by series (activation, then layer, then rate), so gnuplot draws each
+  // as one line.
+  for (const std::string& a : acts)
+    for (std::size_t l = 0; l <= static_cast<std::size_t>(base.depth); ++l)
+      for (const dr::SweepPoint& p : sweep)
+        if (p.activation == a && !p.mean.empty())
+          sweep_csv.row(a, p.lr, l == 0 ? std::string("all") : std::to_string(l), p.runs,
+                        p.diverged, p.mean[l], p.stddev[l]);
+  sweep_csv.commit();
 
   // born_dead.csv and its table.
   demo::CsvWriter bcsv(out / "born_dead.csv",
@@ -315,17 +465,19 @@ int run(int argc, char** argv) {
                                         64, 8));
   }
 
-  plot_dead(out, acts, settings, base.depth);
+  plot_dead(out, acts, settings, base.depth, rows, base.seed);
+  plot_dead_vs_lr(out, acts, base.depth, seeds);
   plot_born_dead(out);
   summary.write(out);
   fmt::print(
-      "\nwrote {}/: dead.csv runs.csv born_dead.csv summary.csv, dead|born_dead .svg|.png "
-      "with their .gnuplot scripts\n",
+      "\nwrote {}/: dead.csv dead_vs_lr.csv runs.csv born_dead.csv summary.csv, "
+      "dead|dead_vs_lr|born_dead .svg|.png with their .gnuplot scripts\n",
       out.string());
   std::vector<std::pair<std::string, const demo::History*>> labelled;
   for (const Result& r : results)
-    labelled.emplace_back(fmt::format("{}, setting {}", r.activation, r.setting.name),
-                          &r.run.history);
+    labelled.emplace_back(
+        fmt::format("{}, setting {}, seed {}", r.activation, r.setting.name, r.seed),
+        &r.run.history);
   return demo::report_divergences(labelled);
 }
 

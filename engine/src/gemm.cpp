@@ -1,5 +1,6 @@
 #include "slope/gemm.hpp"
 
+#include <atomic>
 #include <stdexcept>
 #include <string>
 
@@ -53,6 +54,23 @@ void blas_gemm(bool ta, bool tb, Index m, Index n, Index k, const double* a, Ind
 }
 #endif
 
+#ifdef SLOPE_BLAS
+// OpenBLAS's OpenMP build takes its thread count from the calling thread's OpenMP setting,
+// and openblas_set_num_threads sets that for the thread that calls it only: a model
+// trained on another std::thread ran its products on every core, with other rounding and
+// the cores oversubscribed. So set_num_threads records the count, and each thread
+// applies it before its first BLAS call after a change (one comparison per product).
+std::atomic<int> g_blas_threads{0};  // 0: never set, the BLAS's own default
+void apply_blas_threads() {
+  thread_local int applied = 0;
+  const int n = g_blas_threads.load(std::memory_order_relaxed);
+  if (n != 0 && n != applied) {
+    openblas_set_num_threads(n);
+    applied = n;
+  }
+}
+#endif
+
 std::string dims(const char* name, Index r, Index c, bool t) {
   return std::string(name) + (t ? "^T" : "") + " (" + std::to_string(t ? c : r) + ", " +
          std::to_string(t ? r : c) + ")";
@@ -66,7 +84,8 @@ void set_num_threads(int n) {
                                 std::to_string(n));
   Eigen::setNbThreads(n);
 #ifdef SLOPE_BLAS
-  openblas_set_num_threads(n);
+  g_blas_threads.store(n, std::memory_order_relaxed);
+  apply_blas_threads();
 #endif
 }
 int num_threads() { return Eigen::nbThreads(); }
@@ -113,6 +132,7 @@ void gemm(const GemmMatrix<T>& a, bool ta, const GemmMatrix<T>& b, bool tb, Gemm
   if (!accumulate) c.resize(m, n);
 #ifdef SLOPE_BLAS
   if (use_blas(m, n, k)) {
+    apply_blas_threads();
     blas_gemm(ta, tb, m, n, k, a.data(), a.rows(), b.data(), b.rows(), accumulate ? T(1) : T(0),
               c.data(), c.rows());
     return;
