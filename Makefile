@@ -2,7 +2,7 @@
 # missing first, so both work on a fresh Debian 12 machine.
 
 PACKAGES := build-essential cmake ninja-build git libeigen3-dev libfmt-dev libcli11-dev libgtest-dev \
-            libgmock-dev libbenchmark-dev libxsimd-dev libopenblas-openmp-dev gnuplot-nox graphviz clang-format-14 \
+            libgmock-dev libbenchmark-dev libxsimd-dev librapidcheck-dev libopenblas-openmp-dev gnuplot-nox graphviz clang-format-14 \
             emscripten chromium
 # Debian's emscripten needs acorn from Debian's Node modules folder.
 export NODE_PATH := /usr/share/nodejs

@@ -236,8 +236,12 @@ struct Silu {
       .job = "swish: a smooth, non-monotonic ReLU used in EfficientNet and LLaMA FFNs"};
   template <class T> static T value(T x) { return x * detail::sigmoid(x); }
   template <class T> static T slope(T x) {
-    const T s = detail::sigmoid(x);
-    return s * (T(1) + x * (T(1) - s));
+    // sigmoid(x) (1 + x sigmoid(-x)), both sigmoids from one exp: 1 - sigmoid(x) would
+    // cancel for large x (6 ulps apart between the SIMD and the scalar exp at x = 6.8).
+    using namespace math;
+    const T e = exp(-abs(x));
+    const T big = T(1) / (T(1) + e), small = e / (T(1) + e);
+    return select(x >= T(0), big, small) * (T(1) + x * select(x >= T(0), small, big));
   }
 };
 
