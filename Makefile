@@ -9,7 +9,7 @@ export NODE_PATH := /usr/share/nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build demo test test-release test-asan test-web web serve bench bench-compare bench-results format clean
+.PHONY: deps configure build demo test test-release test-asan test-tsan test-web web serve fuzz bench bench-compare bench-results format clean
 
 deps:
 	@missing=""; \
@@ -35,7 +35,7 @@ build: deps
 demo: build
 	./demos/run_demos.sh build/release/demos out
 
-test: test-release test-asan test-web
+test: test-release test-asan test-tsan test-web
 
 # The tests need no benchmarks; leaving them out keeps CI's build short (`make build` and
 # `make bench` turn them back on).
@@ -48,6 +48,13 @@ test-asan: deps
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+
+# ThreadSanitizer over the engine (with OpenBLAS) and the threads suite: models trained on
+# several threads at once, set_num_threads on every thread.
+test-tsan: deps
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan -j $(JOBS)
 
 # The browser pages: the engine compiled to WebAssembly, into the static folder build/web/.
 web: deps
@@ -69,6 +76,20 @@ bench: build
 	build/release/bench/bench_scalar
 	build/release/bench/bench_gemm
 	build/release/bench/bench_tensor --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
+
+# libFuzzer on data::load_csv and nn::load, FUZZ_SECONDS each (clang 14, not needed by
+# `make test`, which replays the corpus). New inputs that cover new code land in
+# tests/fuzz/corpus/<target>/; a crash is written to build/fuzz/crash-*.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@for p in clang-14 libomp-14-dev; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$p; done
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	for t in load_csv nn_load; do \
+	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 \
+	    -timeout=10 -artifact_prefix=build/fuzz/ tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 # slope against PyTorch (Debian's python3-torch), alternately, in one run; never needed by
 # `make test` or `make bench`.

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -210,6 +211,28 @@ TEST(LoadCsv, ANonIntegerOrNegativeLabelNamesTheFileAndLine) {
   EXPECT_TRUE(names_line(msg, 3)) << msg;
   msg = csv_error("neg.csv", "1,0\n2,-1\n");
   EXPECT_TRUE(names_line(msg, 2)) << msg;
+}
+
+TEST(LoadCsv, MessagesStayShortWhateverTheLine) {
+  const std::string msg = csv_error("huge_label.csv", "1,0\n2,1e300\n");
+  EXPECT_TRUE(contains(msg, "must be an integer in [0, 1000000], got 1e+300")) << msg;
+  const std::string long_line = "1,2,0\n" + std::string(5000, 'x') + ",1\n";
+  const std::string msg2 = csv_error("long.csv", long_line);
+  EXPECT_TRUE(names_line(msg2, 2)) << msg2;
+  EXPECT_LT(msg2.size(), 200u) << msg2;
+}
+
+TEST(LoadCsv, ReadsAStreamNamingItInMessages) {
+  std::istringstream in("x,label\n0.5,1\n");
+  const data::Dataset d = data::load_csv(in, "pasted");
+  EXPECT_EQ(d.n, 1u);
+  std::istringstream bad("1,0\n2\n");
+  try {
+    data::load_csv(bad, "pasted");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(contains(e.what(), "pasted:2:")) << e.what();
+  }
 }
 
 TEST(LoadCsv, AnEmptyOrHeaderOnlyFileNamesTheFile) {

@@ -21,6 +21,7 @@
 
 #include "demo_test_support.hpp"
 #include "support/cli.hpp"
+#include "support/plot.hpp"
 
 extern char** environ;
 
@@ -102,9 +103,12 @@ TEST(DemoCli, ARunThatTurnsNonFiniteExitsWithStatusThreeInEveryTrainingDemo) {
   const Case cases[] = {
       {SLOPE_MICROGRAD_EXE, "--act identity --steps 30", "curves.csv"},
       {SLOPE_CURVES_EXE, "--lr 1e6 --act relu --steps 20 --seeds 1", "runs.csv"},
-      {SLOPE_VANISHING_EXE, "--lr 100 --depth 4 --steps 10 --act relu --init kaiming_normal",
+      {SLOPE_VANISHING_EXE,
+       "--lr 100 --depth 4 --steps 10 --act relu --init kaiming_normal --samples 100",
        "summary.csv"},
-      {SLOPE_DEAD_RELU_EXE, "--bad-init 'normal(100)' --steps 10 --trials 10", "runs.csv"},
+      {SLOPE_DEAD_RELU_EXE,
+       "--bad-init 'normal(100)' --steps 10 --trials 10 --seeds 1 --lr 0.1 --samples 100",
+       "runs.csv"},
       {SLOPE_FFN_EXE, "--optim sgd --lr 1e6 --steps 10 --depth 2 --seeds 1", "runs.csv"},
   };
   for (const Case& c : cases) {
@@ -163,6 +167,25 @@ TEST(DemoCli, StepsZeroMeasuresTheUntrainedNetworkInEveryTrainingDemo) {
         << d.name << " " << args << ": " << read(err);
     EXPECT_EQ(read(err), "") << d.name;  // and no plot tool's warnings on the terminal
   }
+}
+
+TEST(DemoCli, TerminalPlotsLabelTheXAxisInTheTitlesUnits) {
+  const std::vector<double> y{1, 2, 3, 2, 1};
+  auto last_line = [](const std::string& plot) {
+    const std::string body = plot.substr(0, plot.size() - 1);  // without the final newline
+    return body.substr(body.rfind('\n') + 1);
+  };
+  const std::string by_index = slope::demo::ascii_plot(y, "y by index", 5, 4);
+  EXPECT_EQ(last_line(by_index), "   0   4") << by_index;
+  const std::string by_x = slope::demo::ascii_plot(y, "f(x) for x from -6 to 6", 5, 4, -6, 6);
+  EXPECT_EQ(last_line(by_x), "   -6  6") << by_x;
+  EXPECT_EQ(slope::demo::count_of(1, "step"), "1 step");
+  EXPECT_EQ(slope::demo::count_of(300, "step"), "300 steps");
+}
+
+TEST(DemoCli, AnActivationNamedTwiceTrainsOnce) {
+  EXPECT_EQ(slope::demo::parse_activation_list("relu,tanh,relu"),
+            (std::vector<std::string>{"relu", "tanh"}));
 }
 
 // --- interrupted runs ------------------------------------------------------------------
@@ -267,6 +290,6 @@ TEST_P(Interrupted, EveryFileIsThePreviousOrTheNewCompleteOneAndTheStatusSaysSo)
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryDemo, Interrupted, ::testing::ValuesIn(demos()),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace

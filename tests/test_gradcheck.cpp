@@ -235,3 +235,21 @@ TEST(Gradcheck, FailsAGradientThatMissesOneInput) {
 }
 
 }  // namespace
+
+// `worst` names the element that fails, not the one with the largest error: a huge
+// gradient may carry a large absolute rounding error well inside its relative tolerance.
+TEST(Gradcheck, WorstNamesTheFailingElementNotTheLargestError) {
+  const slope::TensorD big(slope::TensorD::Matrix::Constant(1, 1, 1.0));
+  const slope::TensorD wrong(slope::TensorD::Matrix::Constant(1, 1, 0.01));
+  const slope::GradcheckResult r = slope::gradcheck(
+      [](const std::vector<slope::TensorD>& in) {
+        // d/dx of 1e12 x^2 is right but rounds to within ~1e-4 relative; d/dx of
+        // detach(x) * x is x analytically and 2x numerically: wrong by 0.01.
+        return in[0] * in[0] * 1e12 + in[1].detach() * in[1];
+      },
+      {big, wrong});
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.worst.find("input 1 element (0, 0)"), std::string::npos) << r.worst;
+  EXPECT_NE(r.worst.find("against a tolerance of"), std::string::npos) << r.worst;
+  EXPECT_GT(r.max_abs_error, 0.011) << "the large gradient's error should be the largest";
+}

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <slope/slope.hpp>
@@ -386,6 +387,61 @@ TYPED_TEST(SaveLoad, WrongShapeOrCountThrowsAndLeavesTheModelUntouched) {
   } catch (const std::runtime_error& e) {
     EXPECT_TRUE(contains(e.what(), "4")) << e.what();
     EXPECT_TRUE(contains(e.what(), "6")) << e.what();
+  }
+}
+
+TYPED_TEST(SaveLoad, EveryErrorNamesTheFileAndTheLine) {
+  using T = TypeParam;
+  slope::Rng rng(1);
+  const slope::nn::BasicMLP<T> model({2, 3, 2}, "relu", Init::pytorch(), rng);
+  std::stringstream good;
+  slope::nn::save(good, model.parameters());
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(good, l);) lines.push_back(l);
+  // Line 1 header, 2 the first shape "3 2", 3..5 its rows, 6 the bias shape "1 3", ...
+  ASSERT_EQ(lines[1], "3 2");
+  auto error_for = [&](std::vector<std::string> edited) {
+    std::string text;
+    for (const std::string& l : edited) text += l + "\n";
+    std::stringstream in(text);
+    const auto before = bits(model.parameters());
+    try {
+      slope::nn::load(in, model.parameters(), "model.params");
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(bits(model.parameters()), before);
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "loaded:\n" << text;
+    return std::string();
+  };
+  auto with = [&](std::size_t line, const std::string& text) {
+    std::vector<std::string> e = lines;
+    e[line - 1] = text;
+    return e;
+  };
+  EXPECT_EQ(error_for(with(1, "slope-parameters 2 4")),
+            "slope::nn::load: model.params:1: not a slope parameter file (bad header)");
+  EXPECT_EQ(error_for(with(1, "slope-parameters 1 99999999999999999999")),
+            "slope::nn::load: model.params:1: the tensor count must be a whole number >= 0, got "
+            "'99999999999999999999'");
+  EXPECT_EQ(error_for(with(2, "3000000000 2")),
+            "slope::nn::load: model.params:2: tensor 0 is (3000000000, 2) in the file, (3, 2) "
+            "in the model");
+  EXPECT_EQ(error_for(with(4, "0x1p-1 zz")),
+            "slope::nn::load: model.params:4: tensor 0: bad number 'zz'");
+  EXPECT_EQ(error_for(with(4, "0x1p-1")),
+            "slope::nn::load: model.params:4: expected tensor 0's row 1 (2 fields), got 1");
+  std::vector<std::string> cut(lines.begin(), lines.begin() + 4);
+  EXPECT_EQ(error_for(cut),
+            "slope::nn::load: model.params:5: the file ends early, expected tensor 0's row 2");
+  std::vector<std::string> extra = lines;
+  extra.push_back("1 2 3");
+  EXPECT_EQ(error_for(extra), "slope::nn::load: model.params:" + std::to_string(extra.size()) +
+                                  ": unexpected text after the last tensor");
+  if constexpr (std::is_same_v<T, float>) {  // 1e39 is a double, not a float
+    EXPECT_EQ(error_for(with(3, "1e39 0")),
+              "slope::nn::load: model.params:3: tensor 0: 1e39 is out of range for this "
+              "precision");
   }
 }
 

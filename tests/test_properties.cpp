@@ -18,8 +18,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <iomanip>
+#include <limits>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -58,10 +58,10 @@ enum class Op {
   module,       // param % 4: nn::LinearD, nn::LayerNormD, nn::FeedForwardD, Residual(FeedForward)
   count
 };
-const char* const kOpNames[] = {"activation", "exp_tanh",  "log_sq1",    "pow",       "add",
-                                "sub",        "mul",       "div",        "scalar",    "matmul",
-                                "linear",     "linear_act", "transpose", "sum_axis",  "mean_axis",
-                                "layer_norm", "softmax",   "log_softmax", "module"};
+const char* const kOpNames[] = {"activation", "exp_tanh",   "log_sq1",     "pow",      "add",
+                                "sub",        "mul",        "div",         "scalar",   "matmul",
+                                "linear",     "linear_act", "transpose",   "sum_axis", "mean_axis",
+                                "layer_norm", "softmax",    "log_softmax", "module"};
 static_assert(std::size(kOpNames) == static_cast<std::size_t>(Op::count));
 
 enum class Loss { none, mse, cross_entropy, bce_with_logits, hinge, count };
@@ -100,8 +100,7 @@ std::ostream& operator<<(std::ostream& os, const Program& p) {
       os << " to " << s.shape << " cols";
     if (s.op == Op::pow) os << " " << s.param;
     if (s.op == Op::sum_axis || s.op == Op::mean_axis) os << " axis " << s.param;
-    if (s.op == Op::module)
-      os << " " << kModules[s.param];
+    if (s.op == Op::module) os << " " << kModules[s.param];
   }
   return os << " -> loss " << kLossNames[static_cast<int>(p.loss)] << "; values from seed "
             << p.seed;
@@ -120,14 +119,25 @@ rc::Gen<Step> step_gen() {
       case Op::add:
       case Op::sub:
       case Op::mul:
-      case Op::div: s.shape = *rc::gen::inRange(0, 4); break;
+      case Op::div:
+        s.shape = *rc::gen::inRange(0, 4);
+        break;
       case Op::matmul:
-      case Op::linear: s.shape = *rc::gen::inRange(1, 5); break;
-      case Op::pow: s.param = *rc::gen::inRange(2, 4); break;
+      case Op::linear:
+        s.shape = *rc::gen::inRange(1, 5);
+        break;
+      case Op::pow:
+        s.param = *rc::gen::inRange(2, 4);
+        break;
       case Op::sum_axis:
-      case Op::mean_axis: s.param = *rc::gen::inRange(0, 2); break;
-      case Op::module: s.param = *rc::gen::inRange(0, 4); break;
-      default: break;
+      case Op::mean_axis:
+        s.param = *rc::gen::inRange(0, 2);
+        break;
+      case Op::module:
+        s.param = *rc::gen::inRange(0, 4);
+        break;
+      default:
+        break;
     }
     return s;
   });
@@ -136,15 +146,16 @@ rc::Gen<Step> step_gen() {
 // Every generator here runs at RapidCheck's full size: its ranges are the ones written,
 // from the first case on (by default early cases draw from the bottom of each range).
 rc::Gen<Program> program_gen() {
-  return rc::gen::resize(100, rc::gen::exec([] {
-    Program p;
-    p.rows = *rc::gen::inRange(1, 5);
-    p.cols = *rc::gen::inRange(1, 5);
-    p.steps = *rc::gen::container<std::vector<Step>>(*rc::gen::inRange(1, 6), step_gen());
-    p.loss = static_cast<Loss>(*rc::gen::inRange(0, static_cast<int>(Loss::count)));
-    p.seed = *rc::gen::inRange<std::uint64_t>(0, 1u << 30);
-    return p;
-  }));
+  return rc::gen::resize(
+      100, rc::gen::exec([] {
+        Program p;
+        p.rows = *rc::gen::inRange(1, 5);
+        p.cols = *rc::gen::inRange(1, 5);
+        p.steps = *rc::gen::container<std::vector<Step>>(*rc::gen::inRange(1, 6), step_gen());
+        p.loss = static_cast<Loss>(*rc::gen::inRange(0, static_cast<int>(Loss::count)));
+        p.seed = *rc::gen::inRange<std::uint64_t>(0, 1u << 30);
+        return p;
+      }));
 }
 
 struct Shape {
@@ -161,8 +172,7 @@ bool kinked(int activation) {
 // comes from a flat region upstream, relu(relu(x)); nothing moves it.)
 template <class M> void note_kink(double& nearest, const M& arguments) {
   for (Eigen::Index i = 0; i < arguments.size(); ++i)
-    if (arguments(i) != 0)
-      nearest = std::min(nearest, std::abs(static_cast<double>(arguments(i))));
+    if (arguments(i) != 0) nearest = std::min(nearest, std::abs(static_cast<double>(arguments(i))));
 }
 
 // Runs the program on `leaves` (x first, then one per step that takes any, in order), or,
@@ -191,9 +201,15 @@ slope::BasicTensor<T> run(const Program& p, const std::vector<slope::BasicTensor
         if (kinked(s.param)) note_kink(kink, x.value());
         x = slope::apply(x, names()[s.param]);
         break;
-      case Op::exp_tanh: x = x.tanh().exp(); break;
-      case Op::log_sq1: x = (x * x + T(1)).log(); break;
-      case Op::pow: x = x.pow(static_cast<T>(s.param)); break;
+      case Op::exp_tanh:
+        x = x.tanh().exp();
+        break;
+      case Op::log_sq1:
+        x = (x * x + T(1)).log();
+        break;
+      case Op::pow:
+        x = x.pow(static_cast<T>(s.param));
+        break;
       case Op::add:
       case Op::sub:
       case Op::mul:
@@ -205,7 +221,9 @@ slope::BasicTensor<T> run(const Program& p, const std::vector<slope::BasicTensor
         if (s.op == Op::div) x = x / (b * b + T(0.5));
         break;
       }
-      case Op::scalar: x = T(0.5) * x + T(0.25) - T(1) / (x * x + T(2)); break;
+      case Op::scalar:
+        x = T(0.5) * x + T(0.25) - T(1) / (x * x + T(2));
+        break;
       case Op::matmul:
         x = slope::matmul(x, leaf(c, s.shape));
         c = s.shape;
@@ -234,8 +252,12 @@ slope::BasicTensor<T> run(const Program& p, const std::vector<slope::BasicTensor
         x = slope::layer_norm(x, w, b);
         break;
       }
-      case Op::softmax: x = slope::softmax(x); break;
-      case Op::log_softmax: x = slope::log_softmax(x); break;
+      case Op::softmax:
+        x = slope::softmax(x);
+        break;
+      case Op::log_softmax:
+        x = slope::log_softmax(x);
+        break;
       case Op::module: {
         // The same parameters at every call: from the program's seed and the step.
         slope::Rng rng(p.seed * 31 + i);
@@ -248,17 +270,20 @@ slope::BasicTensor<T> run(const Program& p, const std::vector<slope::BasicTensor
         } else if (s.param == 2) {
           x = slope::nn::BasicFeedForward<T>(c, 2 * c, "gelu", init, rng)(x);
         } else {
-          x = slope::nn::BasicResidual<T>(slope::nn::BasicFeedForward<T>(c, 2 * c, "tanh", init,
-                                                                          rng))(x);
+          x = slope::nn::BasicResidual<T>(
+              slope::nn::BasicFeedForward<T>(c, 2 * c, "tanh", init, rng))(x);
         }
         break;
       }
-      case Op::count: break;
+      case Op::count:
+        break;
     }
   }
   switch (p.loss) {
-    case Loss::none: return x;
-    case Loss::mse: return slope::mse_loss(x, leaf(r, c));
+    case Loss::none:
+      return x;
+    case Loss::mse:
+      return slope::mse_loss(x, leaf(r, c));
     case Loss::cross_entropy: {
       std::vector<int> labels;
       for (Eigen::Index i = 0; i < r; ++i)
@@ -274,7 +299,8 @@ slope::BasicTensor<T> run(const Program& p, const std::vector<slope::BasicTensor
       note_kink(kink, (T(1) - y.value().array() * x.value().array()).matrix());
       return slope::hinge_loss(x, y);
     }
-    case Loss::count: break;
+    case Loss::count:
+      break;
   }
   return x;
 }
@@ -287,15 +313,15 @@ std::vector<TensorD> leaves_of(const Program& p) {
   std::vector<TensorD> out;
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     TensorD::Matrix m(shapes[i].r, shapes[i].c);
-    const bool target = i + 1 == shapes.size() &&
-                        (p.loss == Loss::mse || p.loss == Loss::bce_with_logits ||
-                         p.loss == Loss::hinge);
+    const bool target =
+        i + 1 == shapes.size() &&
+        (p.loss == Loss::mse || p.loss == Loss::bce_with_logits || p.loss == Loss::hinge);
     for (Eigen::Index k = 0; k < m.size(); ++k) {
       const double v = rng.normal(0.0, 1.0);
-      m(k) = !target                         ? v
+      m(k) = !target                           ? v
              : p.loss == Loss::bce_with_logits ? rng.uniform(0.0, 1.0)
-             : p.loss == Loss::hinge          ? (v < 0 ? -1.0 : 1.0)
-                                              : v;
+             : p.loss == Loss::hinge           ? (v < 0 ? -1.0 : 1.0)
+                                               : v;
     }
     out.emplace_back(m, !target);  // targets take no gradient
   }
@@ -357,7 +383,7 @@ RC_GTEST_PROP(Properties, TensorProgramsInFloatAgreeWithDouble, ()) {
 // --- scalar expression graphs ------------------------------------------------------------
 
 enum class SOp { add, sub, mul, div, pow, pow_value, exp_tanh, log_sq1, activation, count };
-const char* const kSOpNames[] = {"add", "sub",     "mul",     "div",       "pow",
+const char* const kSOpNames[] = {"add",       "sub",      "mul",     "div",       "pow",
                                  "pow_value", "exp_tanh", "log_sq1", "activation"};
 
 struct SNode {
@@ -389,22 +415,25 @@ std::ostream& operator<<(std::ostream& os, const Graph& g) {
 }
 
 rc::Gen<Graph> graph_gen() {
-  return rc::gen::resize(100, rc::gen::exec([] {
-    Graph g;
-    const int n = *rc::gen::inRange(1, 5);
-    for (int i = 0; i < n; ++i) g.leaves.push_back(*rc::gen::inRange(-300, 301) / 100.0 + 0.005);
-    const int m = *rc::gen::inRange(1, 12);
-    for (int i = 0; i < m; ++i) {
-      SNode s{};
-      s.op = static_cast<SOp>(*rc::gen::inRange(0, static_cast<int>(SOp::count)));
-      s.a = *rc::gen::inRange(0, 64);
-      s.b = *rc::gen::inRange(0, 64);
-      s.param = s.op == SOp::activation ? *rc::gen::inRange(0, static_cast<int>(slope::act::count))
-                                        : *rc::gen::inRange(2, 4);
-      g.nodes.push_back(s);
-    }
-    return g;
-  }));
+  return rc::gen::resize(
+      100, rc::gen::exec([] {
+        Graph g;
+        const int n = *rc::gen::inRange(1, 5);
+        for (int i = 0; i < n; ++i)
+          g.leaves.push_back(*rc::gen::inRange(-300, 301) / 100.0 + 0.005);
+        const int m = *rc::gen::inRange(1, 12);
+        for (int i = 0; i < m; ++i) {
+          SNode s{};
+          s.op = static_cast<SOp>(*rc::gen::inRange(0, static_cast<int>(SOp::count)));
+          s.a = *rc::gen::inRange(0, 64);
+          s.b = *rc::gen::inRange(0, 64);
+          s.param = s.op == SOp::activation
+                        ? *rc::gen::inRange(0, static_cast<int>(slope::act::count))
+                        : *rc::gen::inRange(2, 4);
+          g.nodes.push_back(s);
+        }
+        return g;
+      }));
 }
 
 // The ops for each number type the graph runs on: double (for finite differences),
@@ -429,16 +458,35 @@ template <class N> std::vector<N> evaluate_all(const Graph& g, const std::vector
     const N a = v[static_cast<std::size_t>(s.a) % v.size()];
     const N b = v[static_cast<std::size_t>(s.b) % v.size()];
     switch (s.op) {
-      case SOp::add: v.push_back(a + b); break;
-      case SOp::sub: v.push_back(a - b); break;
-      case SOp::mul: v.push_back(a * b); break;
-      case SOp::div: v.push_back(a / (b * b + 0.5)); break;
-      case SOp::pow: v.push_back(pow_of(a, s.param)); break;
-      case SOp::pow_value: v.push_back(pow_value(a * a + 0.5, b)); break;
-      case SOp::exp_tanh: v.push_back(exp_tanh(a)); break;
-      case SOp::log_sq1: v.push_back(log_of(a * a + 1.0)); break;
-      case SOp::activation: v.push_back(act_of(a, s.param)); break;
-      case SOp::count: break;
+      case SOp::add:
+        v.push_back(a + b);
+        break;
+      case SOp::sub:
+        v.push_back(a - b);
+        break;
+      case SOp::mul:
+        v.push_back(a * b);
+        break;
+      case SOp::div:
+        v.push_back(a / (b * b + 0.5));
+        break;
+      case SOp::pow:
+        v.push_back(pow_of(a, s.param));
+        break;
+      case SOp::pow_value:
+        v.push_back(pow_value(a * a + 0.5, b));
+        break;
+      case SOp::exp_tanh:
+        v.push_back(exp_tanh(a));
+        break;
+      case SOp::log_sq1:
+        v.push_back(log_of(a * a + 1.0));
+        break;
+      case SOp::activation:
+        v.push_back(act_of(a, s.param));
+        break;
+      case SOp::count:
+        break;
     }
   }
   return v;
@@ -465,8 +513,8 @@ RC_GTEST_PROP(Properties, ScalarGraphsMatchFiniteDifferencesAndTheTensorEngine, 
 
   std::vector<double> x = g.leaves;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const double numeric = slope_test::central_difference(
-        [&] { return evaluate<double>(g, x); }, x[i], 1e-6 * (1 + std::abs(x[i])));
+    const double numeric = slope_test::central_difference([&] { return evaluate<double>(g, x); },
+                                                          x[i], 1e-6 * (1 + std::abs(x[i])));
     const double analytic = vs[i].grad();
     RC_ASSERT(std::abs(analytic - numeric) <= 1e-5 + 1e-3 * std::abs(numeric));
     // Two engines, one graph: the same gradient to rounding.
@@ -495,11 +543,10 @@ template <class T> bool close(T got, T want) {
   if (std::isnan(got) || std::isinf(got) != std::isinf(want)) return false;
   if (std::abs(want) < std::numeric_limits<T>::min() * 1024)
     return std::abs(got - want) < std::numeric_limits<T>::min() * 1024;
-  const double d =
-      std::abs(want) < T(1)
-          ? std::min(ulps_apart(got, want),
-                     std::abs(static_cast<double>(got) - want) / std::numeric_limits<T>::epsilon())
-          : ulps_apart(got, want);
+  const double d = std::abs(want) < T(1)
+                       ? std::min(ulps_apart(got, want), std::abs(static_cast<double>(got) - want) /
+                                                             std::numeric_limits<T>::epsilon())
+                       : ulps_apart(got, want);
   return d <= 4;
 }
 
@@ -537,7 +584,8 @@ template <class T> rc::Gen<T> wide_gen() {
 
 RC_GTEST_PROP(Properties, SimdKernelsEqualTheScalarDefinitionsAnywhereInABatch, ()) {
   const auto n = *rc::gen::resize(100, rc::gen::inRange(1, 40));
-  check_kernels(*rc::gen::resize(100, rc::gen::container<std::vector<float>>(n, wide_gen<float>())));
+  check_kernels(
+      *rc::gen::resize(100, rc::gen::container<std::vector<float>>(n, wide_gen<float>())));
   check_kernels(
       *rc::gen::resize(100, rc::gen::container<std::vector<double>>(n, wide_gen<double>())));
 }

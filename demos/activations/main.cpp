@@ -92,10 +92,15 @@ std::string curve_commands(std::string_view name, std::size_t block, bool titles
 }
 
 // Axes through the origin, as the lesson's interactive widget draws them.
+// Axes through the origin, as the widget draws them; the x axis leaves its "0" to the y
+// axis, so the two labels do not collide at the origin.
 constexpr const char* kWidgetAxes =
     "  set border 0\n"
     "  set xtics axis nomirror\n"
+    "  set xtics add (\"\" 0)\n"
     "  set ytics axis nomirror\n"
+    "  set xlabel \"x\"\n"
+    "  set ylabel \"f(x) and slope f'(x)\"\n"
     "  set zeroaxis lt 1 lw 1 lc rgb \"#555555\"\n"
     "  set grid lc rgb \"#eeeeee\"\n"
     "  set xrange [-6:6]\n"
@@ -151,10 +156,14 @@ std::optional<ex::Kink> show_hinge(const std::filesystem::path& dir, const ex::N
         g(kink->slope_left), g(kink->slope_right), g(kink->left), g(kink->right),
         g(2 * kink->range / 1200), g(kink->x));
     fmt::print("  {:>10} {:>12} {:>14} {:>10}\n", "x", "w x + b", "relu(w x + b)", "slope");
+    // x to two decimals whatever its size: the rows step by 0.01 near a kink at 333333.33.
+    const double big = std::max(1.0, std::abs(kink->x) + 1);
+    const int digits = std::max(4, static_cast<int>(std::floor(std::log10(big))) + 3);
     for (double d : {-1.0, -0.5, -0.1, -0.01, 0.0, 0.01, 0.1, 0.5, 1.0}) {
       const double x = kink->x + d;
-      fmt::print("  {:>10} {:>12} {:>14} {:>10}{}\n", g(x), g(n.weight * x + n.bias), g(n.value(x)),
-                 g(n.slope(x)), d == 0.0 ? "   <- kink (slope convention relu'(0) = 0)" : "");
+      fmt::print("  {:>10} {:>12} {:>14} {:>10}{}\n", fmt::format("{:.{}g}", x, digits),
+                 g(n.weight * x + n.bias), g(n.value(x)), g(n.slope(x)),
+                 d == 0.0 ? "   <- kink (slope convention relu'(0) = 0)" : "");
     }
   }
 
@@ -172,9 +181,10 @@ std::optional<ex::Kink> show_hinge(const std::filesystem::path& dir, const ex::N
   }
   csv.commit();
   const double pad = hi > lo ? 0.08 * (hi - lo) : 1.0;  // a constant neuron still gets a y range
-  fmt::print("\n{}",
-             demo::ascii_plot(values, fmt::format("relu({}) for x from {} to {}",
-                                                  affine(n.weight, n.bias), g(-range), g(range))));
+  fmt::print("\n{}", demo::ascii_plot(values,
+                                      fmt::format("relu({}) for x from {} to {}",
+                                                  affine(n.weight, n.bias), g(-range), g(range)),
+                                      64, 12, -range, range));
 
   std::string marks;
   if (kink)
@@ -317,7 +327,8 @@ int run(int argc, char** argv) {
   const act::Entry& sigmoid = act::get("sigmoid");
   std::vector<double> sig_slope;
   for (int i = 0; i < ex::kGridPoints; i += 20) sig_slope.push_back(sigmoid.slope(ex::grid_x(i)));
-  fmt::print("\n{}", demo::ascii_plot(sig_slope, "sigmoid'(x) for x from -6 to 6"));
+  fmt::print("\n{}", demo::ascii_plot(sig_slope, "sigmoid'(x) for x from -6 to 6", 64, 12,
+                                      ex::grid_x(0), ex::grid_x(ex::kGridPoints - 1)));
 
   const ex::Neuron neuron{weight, bias};
   const std::optional<ex::Kink> kink = show_hinge(dir, neuron);

@@ -40,10 +40,12 @@ struct Series {
 
 // Writes bands as long-format CSV rows from row number `row` on (with a leading `run`
 // column when `run` is given) and adds one Series per (run, activation) to `series`.
+// `label` names the run in the legend (short: a full path would cover the curves).
 void write_bands(demo::CsvWriter& csv, const std::vector<cv::Band>& bands, const std::string* run,
-                 std::size_t& row, std::vector<Series>& series, int dash) {
+                 std::size_t& row, std::vector<Series>& series, int dash,
+                 const std::string& label_of_run = {}) {
   for (const cv::Band& b : bands) {
-    const std::string label = run ? *run + ": " + b.activation : b.activation;
+    const std::string label = run ? label_of_run + ": " + b.activation : b.activation;
     if (series.empty() || series.back().label != label) {
       Series s;
       s.label = label;
@@ -128,10 +130,14 @@ std::string panels(const std::string& file, const std::vector<Series>& series, b
   return s;
 }
 
-// "0.0068 ± 0.0002", "97.3% ± 1.3%": a mean over seeds and its sample std.
-std::string pm(const cv::Stats& s) { return fmt::format("{:.4f} ± {:.4f}", s.mean, s.std); }
-std::string pct(const cv::Stats& s) {
-  return fmt::format("{:.1f}% ± {:.1f}%", 100 * s.mean, 100 * s.std);
+// "0.0068 ± 0.0002", "97.3% ± 1.3%": a mean over seeds and its sample std; one seed has
+// no spread, so just the number.
+std::string pm(const cv::Stats& s, int seeds) {
+  return seeds > 1 ? fmt::format("{:.4g} ± {:.2g}", s.mean, s.std) : fmt::format("{:.4g}", s.mean);
+}
+std::string pct(const cv::Stats& s, int seeds) {
+  return seeds > 1 ? fmt::format("{:.1f}% ± {:.1f}%", 100 * s.mean, 100 * s.std)
+                   : fmt::format("{:.1f}%", 100 * s.mean);
 }
 
 void print_table(const std::vector<cv::Final>& finals, int eval_every) {
@@ -145,11 +151,15 @@ void print_table(const std::vector<cv::Final>& finals, int eval_every) {
           f.reached_90 < f.seeds
               ? fmt::format(" (mean of the {} of {} seeds that got there)", f.reached_90, f.seeds)
               : "");
-    fmt::print("{:<12} {:<18} {:<18} {:<16} {:<16} {}\n", f.activation, pm(f.train_loss),
-               pm(f.test_loss), pct(f.train_acc), pct(f.test_acc), reach);
+    const int k = static_cast<int>(f.seeds);
+    fmt::print("{:<12} {:<18} {:<18} {:<16} {:<16} {}\n", f.activation, pm(f.train_loss, k),
+               pm(f.test_loss, k), pct(f.train_acc, k), pct(f.test_acc, k), reach);
   }
-  fmt::print("(mean ± sample std over {} seed(s); accuracy is checked every {} step(s))\n",
-             finals.empty() ? 0 : finals[0].seeds, eval_every);
+  const std::size_t seeds = finals.empty() ? 0 : finals[0].seeds;
+  fmt::print(
+      "({}; accuracy is checked every {})\n",
+      seeds == 1 ? std::string("one seed") : fmt::format("mean ± sample std over {} seeds", seeds),
+      eval_every == 1 ? std::string("step") : fmt::format("{} steps", eval_every));
 }
 
 // The step between a run's recorded points (its --eval-every), from the records.
@@ -165,13 +175,23 @@ int eval_spacing(const std::vector<cv::Record>& records) {
 int compare(const std::filesystem::path& dir, const std::vector<std::string>& files) {
   std::vector<std::pair<std::string, std::vector<cv::Record>>> runs;
   for (const std::string& f : files) runs.emplace_back(f, cv::read_curves(f));
+  // The legend names each run by its directory (out/a/curves.csv is "a"), or by its
+  // number when two directories share a name; the CSV keeps the full path.
+  std::vector<std::string> labels;
+  for (const std::string& f : files) {
+    const std::filesystem::path p = std::filesystem::absolute(f);
+    labels.push_back(p.parent_path().filename().string());
+  }
+  for (std::size_t r = 0; r < labels.size(); ++r)
+    if (labels[r].empty() || std::count(labels.begin(), labels.end(), labels[r]) > 1)
+      for (std::size_t q = 0; q < labels.size(); ++q) labels[q] = "run " + std::to_string(q + 1);
   demo::CsvWriter csv(dir / "compare.csv", band_header(true));
   std::vector<Series> series;
   std::size_t row = 0;
   for (std::size_t r = 0; r < runs.size(); ++r) {
     write_bands(csv, cv::bands(runs[r].second), &runs[r].first, row, series,
-                static_cast<int>(r % 5) + 1);
-    fmt::print("\n{} ({} rows)", runs[r].first, runs[r].second.size());
+                static_cast<int>(r % 5) + 1, labels[r]);
+    fmt::print("\n{}: {} ({} rows)", labels[r], runs[r].first, runs[r].second.size());
     print_table(cv::finals(runs[r].second), eval_spacing(runs[r].second));
   }
   csv.commit();
@@ -246,10 +266,10 @@ int run(int argc, char** argv) {
   const double lr_used = config.lr > 0 ? config.lr : demo::default_lr(config.optim);
   fmt::print(
       "slope-curves: {} ({} train, {} test rows, {} features, {} classes), MLP {} x {} "
-      "hidden, {} init, {} lr {}, {} steps, seeds {}..{}\n",
+      "hidden, {} init, {} lr {}, {}, seeds {}..{}\n",
       config.data, split.train.n, split.test.n, split.train.dim, split.train.classes, config.depth,
-      config.width, config.init, config.optim, lr_used, config.steps, config.seed,
-      config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
+      config.width, config.init, config.optim, lr_used, demo::count_of(config.steps, "step"),
+      config.seed, config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
 
   std::vector<cv::Record> records;
   std::list<std::pair<std::string, demo::History>> histories;
@@ -309,10 +329,9 @@ int run(int argc, char** argv) {
     std::vector<double> loss;
     for (const cv::Band& b : bands)
       if (b.activation == a && b.split == "train") loss.push_back(b.loss.mean);
-    fmt::print("\n{}", demo::ascii_plot(loss,
-                                        fmt::format("{}: mean train loss, one column per {} steps",
-                                                    a, config.eval_every),
-                                        64, 6));
+    fmt::print("\n{}",
+               demo::ascii_plot(loss, fmt::format("{}: mean train loss by step", a), 64, 6, 0,
+                                static_cast<double>(config.eval_every) * (loss.size() - 1)));
   }
 
   // The table summarises the runs that finished; a diverged run is listed below it.

@@ -25,7 +25,10 @@ std::vector<Setting> settings(const std::vector<double>& lrs, double fixed_lr, d
                               const std::string& bad_init) {
   std::vector<Setting> out;
   for (double lr : lrs) out.push_back({lr_name(lr), "kaiming_normal", 0.0, lr});
-  out.push_back({"neg_bias", "kaiming_normal", bias, fixed_lr});
+  // "neg_bias" only for a negative bias: --bias 100 is a setting of its own, bias_100.
+  char name[48];
+  std::snprintf(name, sizeof name, "bias_%g", bias);
+  out.push_back({bias < 0 ? "neg_bias" : name, "kaiming_normal", bias, fixed_lr});
   out.push_back({"bad_init", nn::Init::parse(bad_init).name(), 0.0, fixed_lr});
   return out;
 }

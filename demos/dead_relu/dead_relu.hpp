@@ -28,7 +28,8 @@ struct Setting {
 };
 
 // The default sweep: lr_<lr> for each of `lrs` (He init, bias 0), neg_bias (He init,
-// every bias `bias`, lr `fixed_lr`) and bad_init (`bad_init` weights, lr `fixed_lr`).
+// every bias `bias`, lr `fixed_lr`; named bias_<b> for a bias >= 0) and bad_init
+// (`bad_init` weights, lr `fixed_lr`).
 std::vector<Setting> settings(const std::vector<double>& lrs, double fixed_lr, double bias,
                               const std::string& bad_init);
 

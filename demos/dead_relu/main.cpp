@@ -161,15 +161,18 @@ void plot_born_dead(const fs::path& dir) {
       "  set title \"born-dead ReLU networks (input dim 1, no biases, He normal): Monte Carlo "
       "vs 1-(1-2^{-N})^H\"\n"
       "  set xlabel \"width N\"\n  set ylabel \"probability the network is constant\"\n"
-      "  set yrange [0:1]\n  set grid\n  set key top right\n  plot ";
+      "  set xrange [1.5:10.5]\n  set samples 200\n  set yrange [0:1.05]\n  set grid\n"
+      "  set key top right opaque box\n  plot ";
   std::string sep;
   for (std::size_t i = 0; i < kBornDepths.size(); ++i) {
     const int h = kBornDepths[i];
+    // Measured widths as points with error bars (no line across the widths between them);
+    // the bound is a formula in N, drawn as one.
     body += fmt::format(
         "{0}\"born_dead.csv\" skip 1 using 1:($2 == {1} ? $4 : NaN):($2 == {1} ? $5 : NaN) with "
-        "yerrorlines lw 2 pt 7 lc rgb \"{2}\" title \"H = {1}, Monte Carlo\", \\\n"
-        "       \"born_dead.csv\" skip 1 using 1:($2 == {1} ? $6 : NaN) with lines lw 1.5 dt 2 "
-        "lc rgb \"{2}\" title \"H = {1}, upper bound\"",
+        "yerrorbars pt 7 ps 1.2 lw 1.5 lc rgb \"{2}\" title \"H = {1}, Monte Carlo (± stderr)\", "
+        "\\\n       1 - (1 - 2**(-x))**{1} with lines lw 1.5 dt 2 lc rgb \"{2}\" title "
+        "\"H = {1}, bound 1-(1-2^{{-N}})^{{{1}}}\"",
         sep, h, demo::series_colour(i));
     sep = ", \\\n       ";
   }
@@ -183,6 +186,7 @@ int run(int argc, char** argv) {
   double fixed_lr = 0.1, bias = -1.0;
   std::string bad_init = "normal(1)";
   std::size_t trials = 3000, seeds = 3;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   demo::Cli cli("dead-relu",
                 "Dead ReLU units tracked through training (lr, bias and init sweeps), leaky "
                 "ReLU and GELU beside ReLU, and the born-dead probability against its bound",
@@ -191,10 +195,11 @@ int run(int argc, char** argv) {
   CLI::App& app = cli.app();
   app.add_option("--lr", lr_list, "Learning rates of the sweep (settings lr_<lr>, He init)")
       ->capture_default_str();
-  app.add_option("--fixed-lr", fixed_lr, "Learning rate of the neg_bias and bad_init settings")
+  app.add_option("--fixed-lr", fixed_lr, "Learning rate of the bias and bad_init settings")
       ->capture_default_str()
       ->check(demo::range(1e-9, 100.0));
-  app.add_option("--bias", bias, "Initial bias of every unit in the neg_bias setting")
+  app.add_option("--bias", bias,
+                 "Initial bias of every unit in the neg_bias setting (bias_<b> for b >= 0)")
       ->capture_default_str()
       ->check(demo::range(-100.0, 100.0));
   app.add_option("--bad-init", bad_init, "Weight init of the bad_init setting")
@@ -219,6 +224,10 @@ int run(int argc, char** argv) {
   app.add_option("--seeds", seeds, "Seeds per setting: --seed, --seed + 1, ... (data and init)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
+  app.add_option("--threads", threads,
+                 "Runs trained at once, one per thread (the CSV does not depend on it)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   app.add_option("--trials", trials, "Monte Carlo networks per (width, depth) for born dead")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
@@ -257,9 +266,9 @@ int run(int argc, char** argv) {
           configs.push_back(c);
           results.push_back({act, s, c.seed, {}});
         }
-    // The runs are independent (each has its own data, model and random stream), so every
-    // core trains one at a time; a run's numbers do not depend on the thread it ran on
-    // (tests/test_threads.cpp), so the CSV stays byte-identical.
+    // The runs are independent (each has its own data, model and random stream), so
+    // --threads of them train at once; a run's numbers do not depend on the thread it ran
+    // on (tests/test_threads.cpp), so the CSV is byte-identical for any --threads.
     std::atomic<std::size_t> next{0}, steps_done{0}, finished{0};
     std::exception_ptr error;
     std::mutex error_mutex;
@@ -276,14 +285,14 @@ int run(int argc, char** argv) {
       ++finished;
     };
     const std::size_t n_threads =
-        std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, configs.size());
-    std::vector<std::thread> threads;
-    for (std::size_t t = 0; t < n_threads; ++t) threads.emplace_back(worker);
+        std::clamp<std::size_t>(static_cast<std::size_t>(threads), 1, configs.size());
+    std::vector<std::thread> workers;
+    for (std::size_t t = 0; t < n_threads; ++t) workers.emplace_back(worker);
     while (finished < n_threads) {
       progress.update(std::min<std::size_t>(steps_done, train_total));
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    for (std::thread& t : threads) t.join();
+    for (std::thread& t : workers) t.join();
     if (error) std::rethrow_exception(error);
     std::size_t done = train_total;
     for (int h : kBornDepths)

@@ -149,10 +149,11 @@ int run(int argc, char** argv) {
   fmt::print(
       "slope-ffn: {} ({} train, {} test, {} classes); residual_ffn = Linear({}, {}), N x "
       "Residual(LayerNorm, FeedForward({}, {})), LayerNorm, Linear; mlp = {} hidden layers of "
-      "{}; {} init, {} lr {}, {} steps, seeds {}..{}\n",
+      "{}; {} init, {} lr {}, {}, seeds {}..{}\n",
       base.data, split.train.n, split.test.n, split.train.classes, split.train.dim, base.width,
       base.width, base.hidden_mult * base.width, "N", base.width, base.init, base.optim, lr,
-      base.steps, base.seed, base.seed + static_cast<std::uint64_t>(seeds) - 1);
+      demo::count_of(static_cast<long long>(base.steps), "step"), base.seed,
+      base.seed + static_cast<std::uint64_t>(seeds) - 1);
 
   std::list<Result> results;
   {
@@ -263,10 +264,11 @@ int run(int argc, char** argv) {
           y.push_back(std::log10(l.stats.grad_norm));
         fmt::print("\n{}", demo::ascii_plot(y,
                                             fmt::format("log10 gradient norm at step 0 by {} "
-                                                        "(0 = nearest the input), {}, {}, depth {}",
+                                                        "(1 = nearest the input), {}, {}, depth {}",
                                                         model == ffn::kMlp ? "layer" : "block",
                                                         model, r.activation, shown),
-                                            std::min<int>(64, 2 * static_cast<int>(y.size())), 8));
+                                            std::min<int>(64, 2 * static_cast<int>(y.size())), 8, 1,
+                                            static_cast<double>(y.size())));
         break;
       }
 

@@ -150,13 +150,15 @@ std::vector<std::string> split_list(std::string_view list) {
 
 std::vector<std::string> parse_activation_list(std::string_view list) {
   if (list == "all") return slope::activations();
-  std::vector<std::string> names = split_list(list);
-  for (const std::string& name : names) {
+  std::vector<std::string> names;
+  for (const std::string& name : split_list(list)) {
     try {
       act::find(name);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
+    // A name given twice trains once: its runs would be the same runs, twice.
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
   return names;
 }

@@ -96,6 +96,11 @@ CLI::Validator init_name();
 // write them ("0 is not in [1e-09, 1e+09]"), not in std::to_string's fixed notation.
 CLI::Validator range(double lo, double hi);
 
+// "1 step", "200 steps": a count and its noun, plural unless the count is 1.
+inline std::string count_of(long long n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 // Splits "8,16,32" at the commas ("" gives one empty item).
 std::vector<std::string> split_list(std::string_view list);
 
@@ -103,7 +108,8 @@ std::vector<std::string> split_list(std::string_view list);
 // UsageError naming the bad item.
 std::vector<int> parse_depths(const std::string& list);
 
-// Splits "relu,tanh" into names, expanding "all"; throws UsageError for unknown names.
+// Splits "relu,tanh" into names, expanding "all" and dropping repeats (relu,relu is relu);
+// throws UsageError for unknown names.
 std::vector<std::string> parse_activation_list(std::string_view list);
 
 // Runs a demo's body with exit_cleanly_on_interrupt() installed and maps errors to exit

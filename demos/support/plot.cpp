@@ -157,7 +157,8 @@ bool render_dot(const std::filesystem::path& dir, std::string_view stem) {
   return ok;
 }
 
-std::string ascii_plot(std::span<const double> y, std::string_view title, int width, int height) {
+std::string ascii_plot(std::span<const double> y, std::string_view title, int width, int height,
+                       double x_first, double x_last) {
   double lo = INFINITY, hi = -INFINITY;
   for (double v : y)
     if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
@@ -181,8 +182,11 @@ std::string ascii_plot(std::span<const double> y, std::string_view title, int wi
     s += fmt::format("{:>{}} |{}\n", label, margin, grid[r]);
   }
   s += fmt::format("{:>{}} +{}\n", "", margin, std::string(cols, '-'));
-  const std::string last = std::to_string(y.size() - 1);
-  s += fmt::format("{:>{}}  0{:>{}}\n", "", margin, last, std::max<int>(cols - 1, last.size()));
+  if (std::isnan(x_last)) x_last = static_cast<double>(y.size() - 1);
+  const std::string first = fmt::format("{:.4g}", x_first), last = fmt::format("{:.4g}", x_last);
+  const int room =
+      std::max<int>(cols - static_cast<int>(first.size()), static_cast<int>(last.size()) + 1);
+  s += fmt::format("{:>{}}  {}{:>{}}\n", "", margin, first, last, room);
   return s;
 }
 

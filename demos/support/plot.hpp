@@ -2,6 +2,7 @@
 // small character plot for the terminal.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -34,9 +35,11 @@ bool gnuplot(const std::filesystem::path& dir, std::string_view stem, std::strin
 // once and returns false.
 bool render_dot(const std::filesystem::path& dir, std::string_view stem);
 
-// A short plot of y against its index for the terminal, `height` rows of `width`
-// columns plus axis labels, for instance a loss curve. Non-finite values are skipped.
+// A short plot of y for the terminal, `height` rows of `width` columns plus axis labels,
+// for instance a loss curve. The x axis is labelled x_first at the left and x_last at the
+// right (y's index, 0 and size - 1, when x_last is NaN), in the title's units. Non-finite
+// values are skipped.
 std::string ascii_plot(std::span<const double> y, std::string_view title, int width = 64,
-                       int height = 12);
+                       int height = 12, double x_first = 0, double x_last = NAN);
 
 }  // namespace slope::demo

@@ -97,9 +97,12 @@ void plot_step0(const fs::path& dir, const std::string& init, const std::vector<
 
 // The same through training: one panel per activation (sigmoid and relu when run) at
 // the first depth, one line per probed step, coloured from early (dark) to late.
+// An activation in `no_gradient` (every gradient norm exactly 0: a width-1 relu stack
+// whose unit died) gets a panel that says so, since a log axis cannot draw zeros.
 void plot_training(const fs::path& dir, const std::string& init,
                    const std::vector<std::string>& acts, int depth,
-                   const std::vector<std::size_t>& steps) {
+                   const std::vector<std::size_t>& steps,
+                   const std::vector<std::string>& no_gradient) {
   std::vector<std::string> shown;
   for (const char* a : {"sigmoid", "relu"})
     if (std::find(acts.begin(), acts.end(), a) != acts.end()) shown.push_back(a);
@@ -114,6 +117,14 @@ void plot_training(const fs::path& dir, const std::string& init,
         "  set palette defined (0 \"#08306b\", 1 \"#4292c6\", 2 \"#fdae61\")\n"
         "  set cbrange [0:{}]\n  set cblabel \"step\"\n  unset key\n  plot ",
         a, depth, init, last);
+    if (std::find(no_gradient.begin(), no_gradient.end(), a) != no_gradient.end()) {
+      body.resize(body.size() - std::string_view("  plot ").size());  // a panel of words instead
+      body +=
+          "  set yrange [1e-3:1]\n  set label 1 \"every gradient is exactly 0 (dead units): "
+          "nothing to draw on a log axis\" at graph 0.5, graph 0.5 center\n"
+          "  plot NaN notitle\n  unset label 1\n  set yrange [*:*]\n";
+      continue;
+    }
     std::string sep;
     for (std::size_t s : steps) {
       body += fmt::format(
@@ -159,8 +170,10 @@ void plot_curves(const fs::path& dir, const std::string& init, const std::vector
   demo::gnuplot(dir, "curves", body, 1100, 380 * static_cast<int>(depths.size()));
 }
 
+// A ratio of two gradient norms; 0/0 when no gradient reaches a layer (a width-1 relu
+// stack whose one unit is dead), which is no measurement.
 std::string ratio_text(double r) {
-  if (!std::isfinite(r)) return fmt::format("{}", r);
+  if (!std::isfinite(r)) return "no gradient";
   return r < 0.1 ? fmt::format("{:.3g} (1/{:.3g})", r, 1 / r) : fmt::format("{:.3g}", r);
 }
 
@@ -213,11 +226,13 @@ int run(int argc, char** argv) {
   const van::Split split = van::make_data(base);
   fmt::print(
       "slope-vanishing: {} ({} train, {} test, {} classes), MLPs of width {}, depth {} "
-      "(hidden layers), {} lr {}, {} steps, probes every {}, seed {}\n"
+      "(hidden layers), {} lr {}, {}, probes every {}, seed {}\n"
       "L = the last Linear layer (the output layer, layer depth+1); the backward pass from it "
       "to layer 1 crosses L-1 = depth activation slopes.\n",
       base.data, split.train.n, split.test.n, split.train.classes, base.width,
-      fmt::join(depths, ","), base.optim, base.lr, base.steps, base.probe_every, base.seed);
+      fmt::join(depths, ","), base.optim, base.lr,
+      demo::count_of(static_cast<long long>(base.steps), "step"),
+      demo::count_of(static_cast<long long>(base.probe_every), "step"), base.seed);
 
   std::vector<Result> results;
   {
@@ -241,7 +256,7 @@ int run(int argc, char** argv) {
   for (const std::string& init : inits) {
     fmt::print("\n{} init\n", init);
     fmt::print("  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>9}  {:>8}  {}\n", "activation", "depth",
-               "|g1|/|gL| at step 0", "max/min |gl|", "0.25^(L-1)", "train acc", "test acc",
+               "|g1|/|gL| at step 0", "max/min |gl|", "slopes' cap", "train acc", "test acc",
                "best train acc (step)");
     std::vector<const Result*> mine;
     for (const Result& r : results)
@@ -266,11 +281,18 @@ int run(int argc, char** argv) {
       summary.set(van::key::best_train_acc(init, r->activation, r->depth),
                   r->run.best_train_accuracy);
       fmt::print(
-          "  {:<11} {:>5}  {:>24}  {:>12.3g}  {:>11}  {:>8.1f}%  {:>7.1f}%  {:.1f}% ({}){}\n",
-          r->activation, r->depth, ratio_text(ratio), spread, bound, 100 * train_acc,
-          100 * test_acc, 100 * r->run.best_train_accuracy, r->run.best_step,
+          "  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>8.1f}%  {:>7.1f}%  {:.1f}% ({}){}\n",
+          r->activation, r->depth, ratio_text(ratio),
+          std::isfinite(spread) ? fmt::format("{:.3g}", spread) : "no gradient", bound,
+          100 * train_acc, 100 * test_acc, 100 * r->run.best_train_accuracy, r->run.best_step,
           r->run.diverged ? "  " + r->run.diverged->message() + "; last measured above" : "");
     }
+
+    fmt::print(
+        "  slopes' cap: 0.25^(L-1), the most the L-1 sigmoid slopes between the output layer "
+        "and layer 1 can multiply to; it caps those slope factors, not |g1|/|gL|, which the "
+        "weights' gain also multiplies (so the ratio may exceed it). \"no gradient\": some "
+        "layer's gradient is exactly 0 (dead units), so there is no ratio to measure.\n");
 
     const fs::path dir = out / init;
     fs::create_directories(dir);
@@ -288,7 +310,16 @@ int run(int argc, char** argv) {
       steps.push_back(probes[shown == 1 ? 0 : i * (probes.size() - 1) / (shown - 1)].step);
     plot_step0(dir, init, acts, depths);
     if (base.steps > 0 && !steps.empty()) {  // with no training nothing to draw over steps
-      plot_training(dir, init, acts, depths.front(), steps);
+      std::vector<std::string> no_gradient;
+      for (const std::string& a : acts) {
+        bool any = false;
+        for (const Result* r : mine)
+          if (r->activation == a && r->depth == depths.front())
+            for (const van::Probe& probe : r->run.probes)
+              for (const auto& l : probe.layers) any = any || l.grad_norm > 0;
+        if (!any) no_gradient.push_back(a);
+      }
+      plot_training(dir, init, acts, depths.front(), steps, no_gradient);
       plot_curves(dir, init, acts, depths);
     }
   }
@@ -306,7 +337,13 @@ int run(int argc, char** argv) {
           "{:.3g} <= 0.25^{} = {:.4g} (the ratio also carries the weights' gain)\n",
           r.depth, r.init, ratio, ratio <= 0.01 ? "at least " : "NOT ", r.depth,
           van::slope_product(step0), r.depth, van::sigmoid_bound(r.depth));
-    if (r.activation == "relu" && r.init.starts_with("kaiming"))
+    if (r.activation == "relu" && r.init.starts_with("kaiming") &&
+        !(std::isfinite(ratio) && std::isfinite(spread)))
+      fmt::print(
+          "relu, depth {}, {}: no gradient reaches some layer at step 0 (its units are dead), "
+          "so the ratio is not measured\n",
+          r.depth, r.init);
+    else if (r.activation == "relu" && r.init.starts_with("kaiming"))
       fmt::print(
           "relu, depth {}, {}: layer 1 / output layer gradient norm {:.3g}, max/min over "
           "layers {:.3g} ({}within a factor of 10)\n",
@@ -322,12 +359,12 @@ int run(int argc, char** argv) {
                                           : r.init.starts_with("kaiming"))) {
         std::vector<double> y;
         for (const auto& s : r.run.probes.front().layers) y.push_back(std::log10(s.grad_norm));
-        fmt::print("\n{}", demo::ascii_plot(
-                               y,
-                               fmt::format("log10 ||dL/dW_l|| at step 0 by layer (0 = layer 1), "
-                                           "{}, {}, depth {}",
-                                           want, r.init, r.depth),
-                               std::min<int>(64, 4 * static_cast<int>(y.size())), 8));
+        fmt::print("\n{}", demo::ascii_plot(y,
+                                            fmt::format("log10 ||dL/dW_l|| at step 0 by layer l, "
+                                                        "{}, {}, depth {}",
+                                                        want, r.init, r.depth),
+                                            std::min<int>(64, 4 * static_cast<int>(y.size())), 8, 1,
+                                            static_cast<double>(y.size())));
         break;
       }
 

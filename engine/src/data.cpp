@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <numbers>
@@ -145,9 +146,22 @@ Dataset teacher(std::size_t n, std::size_t dim, int classes, std::uint64_t seed,
   return d;
 }
 
+namespace {
+// A number in a message: %g, never 300 digits.
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
 Dataset load_csv(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open for reading");
+  return load_csv(in, path);
+}
+
+Dataset load_csv(std::istream& in, const std::string& path) {
   Dataset d;
   std::string line;
   std::size_t line_no = 0;
@@ -174,7 +188,8 @@ Dataset load_csv(const std::string& path) {
     }
     if (!numeric) {
       if (d.n == 0 && d.dim == 0 && line_no == 1) continue;  // the optional header
-      fail("expected numbers separated by commas, got '" + line + "'");
+      fail("expected numbers separated by commas, got '" +
+           (line.size() > 80 ? line.substr(0, 77) + "..." : line) + "'");
     }
     if (row.size() < 2)
       fail("expected at least one feature and a label, got " + std::to_string(row.size()) +
@@ -185,7 +200,7 @@ Dataset load_csv(const std::string& path) {
            std::to_string(row.size()));
     const double label = row.back();
     if (label < 0 || label != std::floor(label) || label > 1e6)
-      fail("the label (last field) must be an integer >= 0, got " + std::to_string(label));
+      fail("the label (last field) must be an integer in [0, 1000000], got " + short_number(label));
     d.x.insert(d.x.end(), row.begin(), row.end() - 1);
     d.y.push_back(static_cast<int>(label));
     d.classes = std::max(d.classes, static_cast<int>(label) + 1);

@@ -48,7 +48,8 @@ GradcheckResult gradcheck(const std::function<TensorD(const std::vector<TensorD>
           std::ostringstream s;
           s.precision(10);
           s << "input " << k << " element (" << i << ", " << j << "): analytic " << analytic
-            << ", numeric " << numeric;
+            << ", numeric " << numeric << ", error " << err << " against a tolerance of "
+            << atol + rtol * std::abs(numeric);
           result.worst = s.str();
         }
       }

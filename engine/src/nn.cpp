@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <istream>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -295,42 +296,83 @@ template <class T> void save(std::ostream& out, const std::vector<BasicTensor<T>
   if (!out) throw std::runtime_error("slope::nn::save: writing the parameters failed");
 }
 
-template <class T> void load(std::istream& in, const std::vector<BasicTensor<T>>& params) {
-  std::string magic;
-  int version = 0;
-  std::size_t count = 0;
-  if (!(in >> magic >> version >> count) || magic != kMagic || version != 1)
-    throw std::runtime_error("slope::nn::load: not a slope parameter file (bad header)");
-  if (count != params.size())
-    throw std::runtime_error("slope::nn::load: the file holds " + std::to_string(count) +
-                             " tensors, the model has " + std::to_string(params.size()));
-  // Read everything first, so a bad file leaves the model untouched.
+template <class T>
+void load(std::istream& in, const std::vector<BasicTensor<T>>& params, const std::string& name) {
+  std::size_t line_no = 0;
+  std::string line;
+  auto fail = [&](const std::string& what) {
+    throw std::runtime_error("slope::nn::load: " + name + ":" + std::to_string(line_no) + ": " +
+                             what);
+  };
+  auto short_text = [](const std::string& t) {
+    return t.size() > 40 ? t.substr(0, 37) + "..." : t;
+  };
+  // The next line's whitespace-separated tokens, exactly `n` of them.
+  auto tokens = [&](std::size_t n, const std::string& what) {
+    ++line_no;
+    if (!std::getline(in, line)) fail("the file ends early, expected " + what);
+    std::vector<std::string> t;
+    std::istringstream fields(line);
+    for (std::string f; t.size() <= n && fields >> f;) t.push_back(std::move(f));
+    if (t.size() != n)
+      fail("expected " + what + " (" + std::to_string(n) + " field" + (n == 1 ? "" : "s") +
+           "), got " + (t.size() > n ? "more" : std::to_string(t.size())));
+    return t;
+  };
+  auto whole_number = [&](const std::string& t, const std::string& what) {
+    std::size_t used = 0;
+    long long v = -1;
+    try {
+      v = std::stoll(t, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != t.size() || v < 0)
+      fail(what + " must be a whole number >= 0, got '" + short_text(t) + "'");
+    return v;
+  };
+
+  const std::vector<std::string> header = tokens(3, "the header 'slope-parameters 1 <count>'");
+  if (header[0] != kMagic || header[1] != "1") fail("not a slope parameter file (bad header)");
+  const long long count = whole_number(header[2], "the tensor count");
+  if (count != static_cast<long long>(params.size()))
+    fail("the file holds " + std::to_string(count) + " tensors, the model has " +
+         std::to_string(params.size()));
+  // Read everything first, so a bad file leaves the model untouched. Shapes are checked
+  // against the model before any storage is allocated.
   std::vector<typename BasicTensor<T>::Matrix> values;
-  for (std::size_t k = 0; k < count; ++k) {
-    Eigen::Index r = 0, c = 0;
-    if (!(in >> r >> c))
-      throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) + ": missing shape");
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const std::string tensor = "tensor " + std::to_string(k);
+    const std::vector<std::string> shape = tokens(2, tensor + "'s shape 'rows cols'");
+    const long long r = whole_number(shape[0], tensor + "'s rows");
+    const long long c = whole_number(shape[1], tensor + "'s cols");
     if (r != params[k].rows() || c != params[k].cols())
-      throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) + " is (" +
-                               std::to_string(r) + ", " + std::to_string(c) + ") in the file, " +
-                               params[k].shape() + " in the model");
+      fail(tensor + " is (" + std::to_string(r) + ", " + std::to_string(c) + ") in the file, " +
+           params[k].shape() + " in the model");
     typename BasicTensor<T>::Matrix m(r, c);
-    std::string token;
-    for (Eigen::Index i = 0; i < r; ++i)
+    for (Eigen::Index i = 0; i < r; ++i) {
+      const std::vector<std::string> row =
+          tokens(static_cast<std::size_t>(c), tensor + "'s row " + std::to_string(i));
       for (Eigen::Index j = 0; j < c; ++j) {
+        const std::string& token = row[static_cast<std::size_t>(j)];
         char* end = nullptr;
-        if (!(in >> token))
-          throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) +
-                                   ": file ends early");
         const double v = std::strtod(token.c_str(), &end);
-        if (end != token.c_str() + token.size())
-          throw std::runtime_error("slope::nn::load: tensor " + std::to_string(k) +
-                                   ": bad number '" + token + "'");
-        m(i, j) = static_cast<T>(v);
+        if (token.empty() || end != token.c_str() + token.size())
+          fail(tensor + ": bad number '" + short_text(token) + "'");
+        const T t = static_cast<T>(v);
+        if (std::isfinite(v) && !std::isfinite(t))
+          fail(tensor + ": " + short_text(token) + " is out of range for this precision");
+        m(i, j) = t;
       }
+    }
     values.push_back(std::move(m));
   }
-  for (std::size_t k = 0; k < count; ++k) params[k].value() = values[k];
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") != std::string::npos)
+      fail("unexpected text after the last tensor");
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) params[k].value() = values[k];
 }
 
 #define SLOPE_INSTANTIATE(T)                                                                       \
@@ -343,7 +385,7 @@ template <class T> void load(std::istream& in, const std::vector<BasicTensor<T>>
   template class BasicFeedForward<T>;                                                              \
   template class BasicMLP<T>;                                                                      \
   template void save(std::ostream&, const std::vector<BasicTensor<T>>&);                           \
-  template void load(std::istream&, const std::vector<BasicTensor<T>>&);
+  template void load(std::istream&, const std::vector<BasicTensor<T>>&, const std::string&);
 
 SLOPE_INSTANTIATE(float)
 SLOPE_INSTANTIATE(double)

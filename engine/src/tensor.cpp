@@ -394,10 +394,16 @@ template <class T> BasicTensor<T> BasicTensor<T>::sum() const {
   });
 }
 
-template <class T> BasicTensor<T> BasicTensor<T>::sum(int axis) const {
+namespace {
+void check_axis(const char* op, int axis) {
   if (axis != 0 && axis != 1)
-    throw std::invalid_argument("slope::Tensor::sum: axis must be 0 or 1, got " +
-                                std::to_string(axis));
+    throw std::invalid_argument(std::string("slope::Tensor::") + op +
+                                ": axis must be 0 or 1, got " + std::to_string(axis));
+}
+}  // namespace
+
+template <class T> BasicTensor<T> BasicTensor<T>::sum(int axis) const {
+  check_axis("sum", axis);
   Matrix out = axis == 0 ? Matrix(value().colwise().sum()) : Matrix(value().rowwise().sum());
   return make<T>("sum", std::move(out), {this}, [](TensorNode<T>& self) {
     const Matrix& x = self.parents[0]->value;
@@ -410,6 +416,7 @@ template <class T> BasicTensor<T> BasicTensor<T>::mean() const {
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::mean(int axis) const {
+  check_axis("mean", axis);
   const Index n = axis == 0 ? rows() : cols();
   return sum(axis) * (T(1) / static_cast<T>(std::max<Index>(1, n)));
 }

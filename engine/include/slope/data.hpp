@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,9 +46,12 @@ Dataset xor_data(std::size_t n, double noise, std::uint64_t seed);
 Dataset teacher(std::size_t n, std::size_t dim, int classes, std::uint64_t seed, int depth = 2,
                 std::size_t width = 16);
 
-// Rows of `x1,...,xn,label` (a header row is optional, labels are integers >= 0).
-// Throws std::runtime_error naming the file and line of the first problem.
+// Rows of `x1,...,xn,label` (a header row is optional, labels are integers in
+// [0, 1000000]). Throws std::runtime_error naming the file and line of the first
+// problem ("data.csv:3: ..."), quoting at most 80 characters of the line.
 Dataset load_csv(const std::string& path);
+// The same from a stream; `name` stands for the file in messages.
+Dataset load_csv(std::istream& in, const std::string& name);
 
 // The registered generator by name: moons, circles, spirals, xor, teacher.
 Dataset make(const std::string& name, std::size_t n, double noise, std::uint64_t seed);

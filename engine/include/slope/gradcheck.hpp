@@ -12,8 +12,11 @@ namespace slope {
 
 struct GradcheckResult {
   bool ok = true;
-  double max_abs_error = 0;
-  std::string worst;  // where the largest error is, with both numbers
+  double max_abs_error = 0;  // the largest |analytic - numeric| over every element
+  // The element furthest past its tolerance (nearest it when every element passes),
+  // with both numbers and the tolerance: where to look when ok is false. The largest
+  // error may sit elsewhere, well inside the tolerance of a large gradient.
+  std::string worst;
 };
 
 // f maps the inputs to any tensor y; the check differentiates sum(y * R) for a fixed

@@ -302,10 +302,14 @@ using FeedForward = BasicFeedForward<float>;
 using FeedForwardD = BasicFeedForward<double>;
 
 // Parameters to and from a stream, exactly (hexadecimal floating point, so a
-// round trip restores every bit). load() checks count and shapes first and throws
-// std::runtime_error naming what differs, leaving the parameters untouched.
+// round trip restores every bit). load() reads and checks the whole file first (count
+// and shapes against the model before any storage is allocated, then every number) and
+// throws std::runtime_error naming `name`, the line and what is wrong, leaving the
+// parameters untouched.
 template <class T> void save(std::ostream& out, const std::vector<BasicTensor<T>>& params);
-template <class T> void load(std::istream& in, const std::vector<BasicTensor<T>>& params);
+template <class T>
+void load(std::istream& in, const std::vector<BasicTensor<T>>& params,
+          const std::string& name = "<stream>");
 
 }  // namespace nn
 }  // namespace slope
