@@ -52,6 +52,13 @@ if [ -x "$bindir/slope-vanishing" ]; then
   echo "==> slope-vanishing --depth 8,16,32 --steps 0 --out $outdir/vanishing-deep"
   "$bindir/slope-vanishing" --depth 8,16,32 --steps 0 --out "$outdir/vanishing-deep" > /dev/null
 fi
+# Glorot and Bengio (2010): a depth-4 sigmoid net under the "standard" init U(+-1/sqrt(n))
+# (pytorch's) and a large SGD step; its top hidden layer saturates towards 0 early.
+if [ -x "$bindir/slope-vanishing" ]; then
+  echo "==> slope-vanishing --depth 4 --act sigmoid,tanh --init pytorch --lr 4 --steps 1000 --probe-every 10 --out $outdir/vanishing-glorot"
+  "$bindir/slope-vanishing" --depth 4 --act sigmoid,tanh --init pytorch --lr 4 --steps 1000 \
+    --probe-every 10 --out "$outdir/vanishing-glorot" > /dev/null
+fi
 # Dead ReLUs with the defaults (lr sweep 0.03..3 over 3 seeds, negative bias, bad init; born
 # dead, 3000 trials).
 run_demo dead-relu

@@ -183,6 +183,44 @@ TEST(DemoCli, TerminalPlotsLabelTheXAxisInTheTitlesUnits) {
   EXPECT_EQ(slope::demo::count_of(300, "step"), "300 steps");
 }
 
+// What a new user hit, each as they would meet it.
+TEST(DemoCli, NumbersAndNamesReadAsTheyShould) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "stdout", err = tmp.path() / "err";
+  auto o = [&](const char* name) { return " --out '" + (tmp.path() / name).string() + "'"; };
+  // The hinge table resolves x near a kink far from 0 (every row printed 333333 before).
+  ASSERT_EQ(run(SLOPE_ACTIVATIONS_EXE, "--act relu --weight -3 --bias 1e6" + o("a"), out, err), 0);
+  EXPECT_TRUE(contains(read(out), "333333.32")) << read(out);
+  EXPECT_TRUE(contains(read(out), "333333.34")) << read(out);
+  // One seed: no "± 0.0000" spread.
+  ASSERT_EQ(
+      run(SLOPE_CURVES_EXE, "--seeds 1 --steps 5 --eval-every 5 --act relu" + o("c"), out, err), 0);
+  EXPECT_FALSE(contains(read(out), "±")) << read(out);
+  EXPECT_TRUE(contains(read(out), "(one seed; accuracy is checked every 5 steps)")) << read(out);
+  // relu,relu trains relu once.
+  ASSERT_EQ(run(SLOPE_CURVES_EXE, "--seeds 1 --steps 5 --act relu,relu" + o("d"), out, err), 0);
+  const std::string runs = read(tmp.path() / "d" / "runs.csv");
+  EXPECT_EQ(std::count(runs.begin(), runs.end(), '\n'), 2) << runs;  // header and one run
+  // A non-negative --bias is not a "neg_bias".
+  ASSERT_EQ(
+      run(SLOPE_DEAD_RELU_EXE,
+          "--bias 100 --steps 2 --trials 5 --seeds 1 --lr 0.1 --samples 60" + o("e"), out, err),
+      0);
+  EXPECT_TRUE(contains(read(tmp.path() / "e" / "runs.csv"), "bias_100,relu,"));
+  EXPECT_FALSE(contains(read(tmp.path() / "e" / "runs.csv"), "neg_bias"));
+  // --compare names runs by their directory in the legend; the CSV keeps the full path.
+  ASSERT_EQ(run(SLOPE_CURVES_EXE,
+                "--compare '" + (tmp.path() / "c" / "curves.csv").string() + "' '" +
+                    (tmp.path() / "d" / "curves.csv").string() + "'" + o("cmp"),
+                out, err),
+            0)
+      << read(err);
+  const std::string script = read(tmp.path() / "cmp" / "compare.gnuplot");
+  EXPECT_TRUE(contains(script, "title \"c: relu\"")) << script;
+  EXPECT_FALSE(contains(script, "title \"" + tmp.path().string())) << script;
+  EXPECT_TRUE(contains(read(tmp.path() / "cmp" / "compare.csv"), (tmp.path() / "c").string()));
+}
+
 TEST(DemoCli, AnActivationNamedTwiceTrainsOnce) {
   EXPECT_EQ(slope::demo::parse_activation_list("relu,tanh,relu"),
             (std::vector<std::string>{"relu", "tanh"}));

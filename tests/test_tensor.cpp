@@ -129,6 +129,13 @@ TEST(Tensor, SumAndMeanOverAllAndEachAxis) {
   expect_matrix_near(a.mean(0).value(), mat({{2.5, 3.5, 4.5}}));
   expect_matrix_near(a.mean(1).value(), mat({{2}, {5}}));
   EXPECT_THROW(a.sum(2), std::invalid_argument);
+  // The error names the op the user called.
+  try {
+    a.mean(-1);
+    FAIL() << "mean(-1) accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "slope::Tensor::mean: axis must be 0 or 1, got -1");
+  }
 }
 
 TEST(Tensor, ExpLogPowElementwise) {

@@ -238,7 +238,7 @@ TEST(Memory, StaysFlatOverTenThousandStepsOfResidualBlocksOnTheBlas) {
     return static_cast<long long>(m.uordblks + m.hblkhd);
   };
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  const int steps = 500;  // the sanitizers count no malloc'd bytes; the new-count is the check
+  const int steps = 100;  // the sanitizers count no malloc'd bytes; the new-count is the check
 #else
   const int steps = 10000;
 #endif

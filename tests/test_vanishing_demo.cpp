@@ -268,3 +268,55 @@ TEST(VanishingDemo, DefaultsTrainTheLessonsActivationsWithoutLateCollapse) {
     }
 }
 }  // namespace
+
+namespace {
+
+// Glorot and Bengio (2010), Figure 2: with sigmoid under the "standard" init
+// U(-1/sqrt(n), 1/sqrt(n)) (pytorch's), the top hidden layer's mean activation falls
+// towards 0 early in training while the layers below stay near 0.5, and recovers slowly.
+TEST(VanishingDemo, SigmoidsTopHiddenLayerSaturatesEarlyAsGlorotAndBengioSaw) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "a 1000-step run checks numbers, not memory; the release preset runs it";
+#endif
+  van::Config c;
+  c.activation = "sigmoid";
+  c.init = "pytorch";
+  c.depth = 4;
+  c.lr = 4;
+  c.steps = 1000;
+  c.probe_every = 10;
+  const van::Run run = van::run(c);
+  ASSERT_FALSE(run.diverged.has_value());
+  const van::TopLayer top = van::top_hidden_layer(run, 4);
+  EXPECT_NEAR(top.start, 0.5, 0.05);    // measured 0.498
+  EXPECT_LT(top.lowest, 0.05);          // measured 0.003
+  EXPECT_LE(top.lowest_step, 200u);     // early: measured step 50 to 60
+  EXPECT_GT(top.last, top.lowest * 3);  // recovering by step 1000: measured 0.095
+  EXPECT_GT(top.below_min, 0.25);       // the layers below stay near 0.5: measured 0.32 to 0.77
+  EXPECT_LT(top.below_max, 0.85);
+}
+
+TEST(VanishingDemo, TopHiddenLayerReadsTheProbesOfTheTopLayer) {
+  van::Run run;
+  for (std::size_t step : {0u, 10u, 20u}) {
+    van::Probe p;
+    p.step = step;
+    for (int l = 1; l <= 3; ++l) {  // two hidden layers and the output layer
+      slope::probe::LayerStats s;
+      s.layer = l;
+      s.act_mean = l == 2 ? (step == 10 ? 0.1 : 0.5) : 0.4 + 0.01 * static_cast<double>(step);
+      p.layers.push_back(s);
+    }
+    run.probes.push_back(p);
+  }
+  const van::TopLayer t = van::top_hidden_layer(run, 2);
+  EXPECT_EQ(t.start, 0.5);
+  EXPECT_EQ(t.lowest, 0.1);
+  EXPECT_EQ(t.lowest_step, 10u);
+  EXPECT_EQ(t.last, 0.5);
+  EXPECT_EQ(t.last_step, 20u);
+  EXPECT_DOUBLE_EQ(t.below_min, 0.4);
+  EXPECT_DOUBLE_EQ(t.below_max, 0.6);
+}
+
+}  // namespace

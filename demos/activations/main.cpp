@@ -99,7 +99,7 @@ constexpr const char* kWidgetAxes =
     "  set xtics axis nomirror\n"
     "  set xtics add (\"\" 0)\n"
     "  set ytics axis nomirror\n"
-    "  set xlabel \"x\"\n"
+    "  set xlabel \"x\" offset graph 0.45, 0\n"  // at the right, clear of the y axis' ticks
     "  set ylabel \"f(x) and slope f'(x)\"\n"
     "  set zeroaxis lt 1 lw 1 lc rgb \"#555555\"\n"
     "  set grid lc rgb \"#eeeeee\"\n"
@@ -118,16 +118,27 @@ void plot_activation(const std::filesystem::path& dir, const act::Entry& e, std:
                 720, 480);
 }
 
+// Small panels: ticks on the left and bottom border (tick labels at the origin collide
+// at this size), the axes through the origin drawn as lines, axis labels only on the
+// outer panels.
 void plot_overview(const std::filesystem::path& dir, const std::vector<const act::Entry*>& chosen) {
   const int cols = std::min<int>(4, static_cast<int>(chosen.size()));
   const int rows = (static_cast<int>(chosen.size()) + cols - 1) / cols;
   std::string body = fmt::format(
       "  set multiplot layout {},{} title \"each activation (bold) and its slope "
-      "(faint, same colour)\"\n{}",
-      rows, cols, kWidgetAxes);
-  for (std::size_t k = 0; k < chosen.size(); ++k)
-    body += fmt::format("  set title \"{}\" noenhanced\n  {}", chosen[k]->info.name,
+      "(faint, same colour)\"\n"
+      "  set border 3\n  set xtics nomirror 2\n  set ytics nomirror\n"
+      "  set zeroaxis lt 1 lw 1 lc rgb \"#999999\"\n  set grid lc rgb \"#eeeeee\"\n"
+      "  set xrange [-6:6]\n  set offsets 0, 0, 0.15, 0.15\n",
+      rows, cols);
+  for (std::size_t k = 0; k < chosen.size(); ++k) {
+    const bool left = k % static_cast<std::size_t>(cols) == 0;
+    const bool bottom = k + static_cast<std::size_t>(cols) >= chosen.size();
+    body += fmt::format("  set title \"{}\" noenhanced\n  {}\n  {}\n  {}", chosen[k]->info.name,
+                        left ? "set ylabel \"f(x), f'(x)\"" : "unset ylabel",
+                        bottom ? "set xlabel \"x\"" : "unset xlabel",
                         curve_commands(chosen[k]->info.name, k, false));
+  }
   body += "  unset multiplot\n";
   demo::gnuplot(dir, "activations", body, 300 * cols, 260 * rows + 40);
 }

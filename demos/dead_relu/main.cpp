@@ -162,7 +162,7 @@ void plot_born_dead(const fs::path& dir) {
       "vs 1-(1-2^{-N})^H\"\n"
       "  set xlabel \"width N\"\n  set ylabel \"probability the network is constant\"\n"
       "  set xrange [1.5:10.5]\n  set samples 200\n  set yrange [0:1.05]\n  set grid\n"
-      "  set key top right opaque box\n  plot ";
+      "  set key bottom left opaque box\n  plot ";
   std::string sep;
   for (std::size_t i = 0; i < kBornDepths.size(); ++i) {
     const int h = kBornDepths[i];

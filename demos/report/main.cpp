@@ -163,6 +163,24 @@ int run(int argc, char** argv) {
   add("![gradient norms per layer, Xavier init](" + at + "vanishing/" + init_x +
       "/grad_step0.svg)  `slope-vanishing --depth 8,16,32 --steps 0`");
   add("");
+  if (n.has("vanishing-glorot")) {
+    auto top = [&](const std::string& what) {
+      return n("vanishing-glorot", van::key::top_mean(what, "pytorch", "sigmoid", 4));
+    };
+    add(fmt::format(
+        "Sigmoid's top hidden layer saturates early (Glorot and Bengio 2010, Figure 2): in a "
+        "depth-4 sigmoid MLP under the standard init U(-1/sqrt(n), 1/sqrt(n)) trained with SGD "
+        "at lr 4, the top hidden layer's mean activation fell from {} at step 0 to {} at step "
+        "{}, while the layers below stayed between {} and {}, and it was back to only {} at "
+        "step {}.",
+        g3(top("start")), g3(top("lowest")), num(top("lowest_step")), g3(top("below_min")),
+        g3(top("below_max")), g3(top("last")), num(top("last_step"))));
+    add("");
+    add("![mean activation and saturation per layer through training](" + at +
+        "vanishing-glorot/pytorch/saturation.svg)  `slope-vanishing --depth 4 --act "
+        "sigmoid,tanh --init pytorch --lr 4 --steps 1000 --probe-every 10`");
+    add("");
+  }
 
   // 5. tanh.
   add("## tanh is zero-centred, with range (-1, 1) and slope 1 at 0: micrograd's choice");

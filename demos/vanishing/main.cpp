@@ -119,10 +119,12 @@ void plot_training(const fs::path& dir, const std::string& init,
         a, depth, init, last);
     if (std::find(no_gradient.begin(), no_gradient.end(), a) != no_gradient.end()) {
       body.resize(body.size() - std::string_view("  plot ").size());  // a panel of words instead
-      body +=
-          "  set yrange [1e-3:1]\n  set label 1 \"every gradient is exactly 0 (dead units): "
-          "nothing to draw on a log axis\" at graph 0.5, graph 0.5 center\n"
-          "  plot NaN notitle\n  unset label 1\n  set yrange [*:*]\n";
+      body += fmt::format(
+          "  set xrange [1:{}]\n  set yrange [1e-3:1]\n  set label 1 \"every "
+          "gradient is exactly 0 (dead units):\\nnothing to draw on a log axis\" "
+          "at graph 0.5, graph 0.5 center\n  plot NaN notitle\n  unset label 1\n"
+          "  set xrange [*:*]\n  set yrange [*:*]\n",
+          depth + 1);
       continue;
     }
     std::string sep;
@@ -139,6 +141,48 @@ void plot_training(const fs::path& dir, const std::string& init,
   demo::gnuplot(dir, "grad_training", body, 560 * static_cast<int>(shown.size()), 480);
 }
 
+// Glorot and Bengio (2010): each hidden layer's mean activation (left) and saturated
+// fraction (right) through training, for sigmoid and tanh at `depth`, one line per layer
+// coloured from layer 1 (dark) to the top hidden layer (light). The series are read from
+// layers.csv by row range, in write_csv's order.
+void plot_saturation(const fs::path& dir, const std::string& init,
+                     const std::vector<const Result*>& results, int depth) {
+  std::string body;
+  std::size_t row = 0, panels = 0;
+  for (const Result* r : results) {
+    const std::size_t per_probe = static_cast<std::size_t>(r->depth) + 1;
+    const std::size_t first = row, rows = r->run.probes.size() * per_probe;
+    row += rows;
+    if (r->depth != depth || (r->activation != "sigmoid" && r->activation != "tanh") || rows == 0)
+      continue;
+    for (const bool mean : {true, false}) {
+      ++panels;
+      body += fmt::format(
+          "  set title \"{}, depth {}, {} init: {} per hidden layer\" noenhanced\n"
+          "  set xlabel \"step\"\n  set ylabel \"{}\"\n  set grid\n  set yrange [{}]\n"
+          "  set palette defined (0 \"#08306b\", 1 \"#4292c6\", 2 \"#fdae61\")\n"
+          "  set cbrange [1:{}]\n  set cblabel \"layer\"\n  unset key\n  plot ",
+          r->activation, depth, init, mean ? "mean activation" : "saturated fraction",
+          mean ? "mean of f(z)" : "share with |f'(z)| < 5% of max",
+          mean ? (r->activation == "sigmoid" ? "0:1" : "-1:1") : "0:1", std::max(2, depth));
+      std::string sep;
+      for (int l = 1; l <= depth; ++l) {
+        body += fmt::format(
+            "{}\"layers.csv\" skip 1 every {}::{}::{} using 4:{}:({}) with lines lw 2 lc "
+            "palette",
+            sep, per_probe, first + static_cast<std::size_t>(l - 1), first + rows - 1, mean ? 7 : 9,
+            l);
+        sep = ", \\\n       ";
+      }
+      body += "\n";
+    }
+  }
+  if (panels == 0) return;
+  demo::gnuplot(dir, "saturation",
+                fmt::format("  set multiplot layout {},2\n{}  unset multiplot\n", panels / 2, body),
+                1100, 360 * static_cast<int>(panels / 2));
+}
+
 // Training curves: a row per depth, loss (left) and accuracy (right); solid = train,
 // dashed = test.
 void plot_curves(const fs::path& dir, const std::string& init, const std::vector<std::string>& acts,
@@ -147,10 +191,11 @@ void plot_curves(const fs::path& dir, const std::string& init, const std::vector
   for (int depth : depths) {
     for (const bool loss : {true, false}) {
       body += fmt::format(
-          "  set title \"depth {}, {} init: {} (solid train, dashed test)\" noenhanced\n"
+          "  set title \"depth {}, {}: {} (solid train, dashed test)\" noenhanced\n"
           "  set xlabel \"step\"\n  set ylabel \"{}\"\n  set grid\n  unset logscale y\n"
           "  set key outside right top noenhanced\n  {}\n  plot ",
-          depth, init, loss ? "cross-entropy loss" : "accuracy", loss ? "loss" : "accuracy",
+          depth, init, loss ? "loss" : "accuracy",
+          loss ? "cross-entropy loss (log scale)" : "accuracy",
           loss ? "set logscale y" : "unset logscale y; set yrange [0:1.02]");
       std::string sep;
       for (std::size_t a = 0; a < acts.size(); ++a)
@@ -280,6 +325,16 @@ int run(int argc, char** argv) {
       summary.set(van::key::test_acc(init, r->activation, r->depth), test_acc);
       summary.set(van::key::best_train_acc(init, r->activation, r->depth),
                   r->run.best_train_accuracy);
+      const van::TopLayer top = van::top_hidden_layer(r->run, r->depth);
+      summary.set(van::key::top_mean("start", init, r->activation, r->depth), top.start);
+      summary.set(van::key::top_mean("lowest", init, r->activation, r->depth), top.lowest);
+      summary.set(van::key::top_mean("lowest_step", init, r->activation, r->depth),
+                  static_cast<double>(top.lowest_step));
+      summary.set(van::key::top_mean("last", init, r->activation, r->depth), top.last);
+      summary.set(van::key::top_mean("last_step", init, r->activation, r->depth),
+                  static_cast<double>(top.last_step));
+      summary.set(van::key::top_mean("below_min", init, r->activation, r->depth), top.below_min);
+      summary.set(van::key::top_mean("below_max", init, r->activation, r->depth), top.below_max);
       fmt::print(
           "  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>8.1f}%  {:>7.1f}%  {:.1f}% ({}){}\n",
           r->activation, r->depth, ratio_text(ratio),
@@ -320,6 +375,7 @@ int run(int argc, char** argv) {
         if (!any) no_gradient.push_back(a);
       }
       plot_training(dir, init, acts, depths.front(), steps, no_gradient);
+      plot_saturation(dir, init, mine, depths.front());
       plot_curves(dir, init, acts, depths);
     }
   }
@@ -328,6 +384,14 @@ int run(int argc, char** argv) {
   fmt::print("\n");
   for (const Result& r : results) {
     if (r.run.probes.empty()) continue;
+    if (r.activation == "sigmoid" && base.steps > 0) {
+      const van::TopLayer top = van::top_hidden_layer(r.run, r.depth);
+      fmt::print(
+          "sigmoid, depth {}, {}: the top hidden layer's mean activation was {:.3f} at step 0, "
+          "{:.3f} at its lowest (step {}) and {:.3f} at step {} (Glorot and Bengio 2010: it "
+          "saturates towards 0 early in training and recovers slowly)\n",
+          r.depth, r.init, top.start, top.lowest, top.lowest_step, top.last, top.last_step);
+    }
     const auto& step0 = r.run.probes.front().layers;
     const double ratio = van::first_over_last(step0), spread = van::spread(step0);
     if (r.activation == "sigmoid")
@@ -371,7 +435,8 @@ int run(int argc, char** argv) {
   summary.write(out);
   fmt::print(
       "\nwrote {}/: summary.csv, and per init <init>/: layers.csv curves.csv runs.csv, "
-      "grad_step0|grad_training|curves .svg|.png with their .gnuplot scripts\n",
+      "grad_step0|grad_training|curves|saturation .svg|.png with their .gnuplot scripts "
+      "(saturation: with sigmoid or tanh)\n",
       out.string());
   std::vector<std::pair<std::string, const demo::History*>> labelled;
   for (const Result& r : results)

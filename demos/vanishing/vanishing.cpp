@@ -49,6 +49,24 @@ double slope_product(const std::vector<probe::LayerStats>& layers) {
 
 double sigmoid_bound(int depth) { return std::pow(0.25, depth); }
 
+TopLayer top_hidden_layer(const Run& run, int depth) {
+  TopLayer t;
+  for (const Probe& p : run.probes) {
+    if (p.layers.size() < static_cast<std::size_t>(depth)) continue;
+    const double m = p.layers[static_cast<std::size_t>(depth - 1)].act_mean;
+    if (std::isnan(t.start)) t.start = m;
+    if (std::isnan(t.lowest) || m < t.lowest) t.lowest = m, t.lowest_step = p.step;
+    t.last = m;
+    t.last_step = p.step;
+    for (int l = 0; l + 1 < depth; ++l) {
+      const double b = p.layers[static_cast<std::size_t>(l)].act_mean;
+      if (std::isnan(t.below_min) || b < t.below_min) t.below_min = b;
+      if (std::isnan(t.below_max) || b > t.below_max) t.below_max = b;
+    }
+  }
+  return t;
+}
+
 namespace key {
 namespace {
 std::string make(std::string_view what, std::string_view init, std::string_view act, int depth) {
@@ -69,6 +87,9 @@ std::string best_train_acc(std::string_view i, std::string_view a, int d) {
   return make("best_train_acc", i, a, d);
 }
 std::string bound(int depth) { return fmt::format("bound.{}", depth); }
+std::string top_mean(std::string_view what, std::string_view i, std::string_view a, int d) {
+  return make(std::string("top_mean_") + std::string(what), i, a, d);
+}
 }  // namespace key
 
 }  // namespace slope::demo::vanishing

@@ -3,6 +3,7 @@
 // small data set, probed per Linear layer at step 0 and every few steps.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -61,6 +62,17 @@ double slope_product(const std::vector<probe::LayerStats>& layers);
 // (depth + 1): the backward pass crosses L-1 = depth sigmoid slopes, each <= 1/4.
 double sigmoid_bound(int depth);
 
+// Glorot and Bengio (2010), Figure 2: with sigmoid, the top hidden layer's mean activation
+// falls towards 0 early in training and recovers slowly. From a run's probes: the top
+// hidden layer's (layer `depth`) mean activation at step 0, its lowest and at which step,
+// and at the last probe. NaN where the run has no probes.
+struct TopLayer {
+  double start = NAN, lowest = NAN, last = NAN;
+  std::size_t lowest_step = 0, last_step = 0;
+  double below_min = NAN, below_max = NAN;  // the layers below's means, over every probe
+};
+TopLayer top_hidden_layer(const Run& run, int depth);
+
 // The keys of summary.csv, shared with slope-report: `<what>.<init>.<activation>.<depth>`.
 namespace key {
 std::string ratio(std::string_view init, std::string_view activation, int depth);
@@ -69,6 +81,10 @@ std::string train_acc(std::string_view init, std::string_view activation, int de
 std::string test_acc(std::string_view init, std::string_view activation, int depth);
 std::string best_train_acc(std::string_view init, std::string_view activation, int depth);
 std::string bound(int depth);
+// TopLayer's fields: top_mean_start, top_mean_lowest, top_mean_lowest_step, top_mean_last,
+// top_mean_last_step, top_mean_below_min, top_mean_below_max.
+std::string top_mean(std::string_view what, std::string_view init, std::string_view activation,
+                     int depth);
 }  // namespace key
 
 }  // namespace slope::demo::vanishing

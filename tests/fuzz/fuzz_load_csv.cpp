@@ -23,8 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const std::runtime_error& e) {
     const std::string msg = e.what();
     check(slope::fuzz::starts_with(msg, "fuzz.csv:"), "the error does not name the file: " + msg);
-    check(msg == "fuzz.csv: no data rows" ||
-              (msg.size() > 9 && msg[9] >= '1' && msg[9] <= '9'),
+    check(msg == "fuzz.csv: no data rows" || (msg.size() > 9 && msg[9] >= '1' && msg[9] <= '9'),
           "the error names no line: " + msg);
     check(msg.size() < 400, "an error of " + std::to_string(msg.size()) + " characters");
   }

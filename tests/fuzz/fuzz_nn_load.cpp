@@ -30,8 +30,8 @@ template <class T> void load_into_model(const std::string& bytes) {
     check(msg.size() < 400, "an error of " + std::to_string(msg.size()) + " characters");
     const auto params = model.parameters();
     for (std::size_t k = 0; k < params.size(); ++k)
-      check(params[k].value().cwiseEqual(before[k]).all(), "a failed load changed tensor " +
-                                                                std::to_string(k) + ": " + msg);
+      check(params[k].value().cwiseEqual(before[k]).all(),
+            "a failed load changed tensor " + std::to_string(k) + ": " + msg);
   }
 }
 
