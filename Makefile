@@ -78,8 +78,9 @@ bench: build
 	build/release/bench/bench_tensor --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
 
 # libFuzzer on data::load_csv and nn::load, FUZZ_SECONDS each (clang 14, not needed by
-# `make test`, which replays the corpus). New inputs that cover new code land in
-# tests/fuzz/corpus/<target>/; a crash is written to build/fuzz/crash-*.
+# `make test`, which replays the corpus). The search runs in build/fuzz/corpus-<target>/,
+# seeded from tests/fuzz/corpus/<target>/; the inputs that add coverage are then merged
+# back there (commit them). A failing input is written to build/fuzz/crash-*.
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	@for p in clang-14 libomp-14-dev; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || \
@@ -87,8 +88,10 @@ fuzz: deps
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j $(JOBS)
 	for t in load_csv nn_load; do \
+	  mkdir -p build/fuzz/corpus-$$t && cp tests/fuzz/corpus/$$t/* build/fuzz/corpus-$$t/ && \
 	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 \
-	    -timeout=10 -artifact_prefix=build/fuzz/ tests/fuzz/corpus/$$t || exit 1; \
+	    -timeout=10 -artifact_prefix=build/fuzz/crash-$$t- build/fuzz/corpus-$$t || exit 1; \
+	  build/fuzz/tests/fuzz/fuzz_$$t -merge=1 -max_len=4096 tests/fuzz/corpus/$$t build/fuzz/corpus-$$t || exit 1; \
 	done
 
 # slope against PyTorch (Debian's python3-torch), alternately, in one run; never needed by

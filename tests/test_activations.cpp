@@ -24,6 +24,7 @@
 #include <slope/slope.hpp>
 
 #include "finite_difference.hpp"
+#include "ulps.hpp"
 
 namespace {
 
@@ -549,19 +550,7 @@ TEST(GeluTanh, ApproximatesGeluAsGpt2Did) {
 
 namespace {
 
-// Distance in units in the last place between two finite numbers of one type (0 when equal).
-template <class T> double ulps_apart(T a, T b) {
-  if (a == b) return 0.0;
-  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-  auto ordered = [](T v) {
-    I i;
-    std::memcpy(&i, &v, sizeof v);
-    return i < 0 ? std::numeric_limits<I>::min() - i : i;  // monotone in v
-  };
-  using U = std::make_unsigned_t<I>;  // the distance, exact even across the whole range
-  const I ia = ordered(a), ib = ordered(b);
-  return static_cast<double>(ia > ib ? U(ia) - U(ib) : U(ib) - U(ia));
-}
+using slope_test::ulps_apart;
 
 // x on a fine grid over [-20, 20], a coarse one out to +-1000, and the far ends themselves.
 template <class T> std::vector<T> kernel_grid() {

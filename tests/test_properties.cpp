@@ -29,6 +29,7 @@
 #include <slope/slope.hpp>
 
 #include "finite_difference.hpp"
+#include "ulps.hpp"
 
 namespace {
 
@@ -524,18 +525,7 @@ RC_GTEST_PROP(Properties, ScalarGraphsMatchFiniteDifferencesAndTheTensorEngine, 
 
 // --- SIMD kernels against the scalar definitions -----------------------------------------
 
-template <class T> double ulps_apart(T a, T b) {
-  if (a == b) return 0.0;
-  using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-  auto ordered = [](T v) {
-    I i;
-    std::memcpy(&i, &v, sizeof v);
-    return i < 0 ? std::numeric_limits<I>::min() - i : i;
-  };
-  using U = std::make_unsigned_t<I>;
-  const I ia = ordered(a), ib = ordered(b);
-  return static_cast<double>(ia > ib ? U(ia) - U(ib) : U(ib) - U(ia));
-}
+using slope_test::ulps_apart;
 
 // The kernels' error against the scalar definition as test_activations counts it: ulps,
 // except below 1 where cancellation is counted in ulps of 1, and absolutely near zero.
