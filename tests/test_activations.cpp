@@ -563,7 +563,6 @@ template <class T> std::vector<T> kernel_grid() {
 }
 
 // xsimd's exp, tanh, erfc, expm1 and log1p against the C library's, through each definition.
-constexpr double kMaxUlps = 4;
 
 template <class T> void expect_kernels_match_scalar(const char* type, double max_ulps) {
   const std::vector<T> x = kernel_grid<T>();
@@ -582,19 +581,12 @@ template <class T> void expect_kernels_match_scalar(const char* type, double max
         ASSERT_FALSE(std::isnan(out[i]))
             << A::info.name << (slope ? "'" : "") << "(" << x[i] << ") " << type;
         ASSERT_EQ(std::isinf(out[i]), std::isinf(want)) << A::info.name << "(" << x[i] << ")";
-        // Below the smallest normal number relative precision ends; compare absolutely there.
-        if (std::abs(want) < std::numeric_limits<T>::min() * 1024) {
-          EXPECT_LT(std::abs(out[i] - want), std::numeric_limits<T>::min() * 1024)
+        if (std::abs(want) < slope_test::kKernelTiny<T>) {
+          EXPECT_LT(std::abs(out[i] - want), slope_test::kKernelTiny<T>)
               << A::info.name << "(" << x[i] << ") " << type;
           continue;
         }
-        // Near a zero of f (gelu's slope at -0.75) the last bits are cancellation; there the
-        // error is counted in ulps of 1, the scale of every activation's slope and value at 0.
-        const double d =
-            std::abs(want) < T(1)
-                ? std::min(ulps_apart(out[i], want), std::abs(static_cast<double>(out[i]) - want) /
-                                                         std::numeric_limits<T>::epsilon())
-                : ulps_apart(out[i], want);
+        const double d = slope_test::kernel_error_ulps(out[i], want);
         if (d > worst) worst = d, worst_at = x[i];
       }
       EXPECT_LE(worst, max_ulps) << A::info.name << (slope ? " slope" : " value") << " " << type
@@ -613,6 +605,6 @@ template <class T> void expect_kernels_match_scalar(const char* type, double max
 }  // namespace
 
 TEST(ActivationKernels, SimdEqualsTheScalarDefinitionToAFewUlpsNaNFree) {
-  expect_kernels_match_scalar<float>("float", kMaxUlps);
-  expect_kernels_match_scalar<double>("double", kMaxUlps);
+  expect_kernels_match_scalar<float>("float", slope_test::kKernelMaxUlps);
+  expect_kernels_match_scalar<double>("double", slope_test::kKernelMaxUlps);
 }

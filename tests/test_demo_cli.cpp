@@ -68,7 +68,7 @@ TEST(DemoCli, EveryDemoPrintsTheExitStatusTableInItsHelp) {
   for (const char* exe : exes) {
     ASSERT_EQ(run(exe, "--help", out, err), 0) << exe;
     const std::string help = read(out);
-    EXPECT_TRUE(contains(help, slope::demo::kExitStatuses)) << exe << ":\n" << help;
+    EXPECT_TRUE(contains(help, slope::demo::exit_statuses())) << exe << ":\n" << help;
     EXPECT_TRUE(contains(help, "2 bad input, 3 a training run turned non-finite")) << help;
     EXPECT_TRUE(contains(help, "130 SIGINT, 143 SIGTERM")) << help;
     EXPECT_EQ(read(err), "") << exe;

@@ -527,17 +527,12 @@ RC_GTEST_PROP(Properties, ScalarGraphsMatchFiniteDifferencesAndTheTensorEngine, 
 
 using slope_test::ulps_apart;
 
-// The kernels' error against the scalar definition as test_activations counts it: ulps,
-// except below 1 where cancellation is counted in ulps of 1, and absolutely near zero.
+// The kernels' error against the scalar definition as test_activations counts it.
 template <class T> bool close(T got, T want) {
   if (std::isnan(got) || std::isinf(got) != std::isinf(want)) return false;
-  if (std::abs(want) < std::numeric_limits<T>::min() * 1024)
-    return std::abs(got - want) < std::numeric_limits<T>::min() * 1024;
-  const double d = std::abs(want) < T(1)
-                       ? std::min(ulps_apart(got, want), std::abs(static_cast<double>(got) - want) /
-                                                             std::numeric_limits<T>::epsilon())
-                       : ulps_apart(got, want);
-  return d <= 4;
+  if (std::abs(want) < slope_test::kKernelTiny<T>)
+    return std::abs(got - want) < slope_test::kKernelTiny<T>;
+  return slope_test::kernel_error_ulps(got, want) <= slope_test::kKernelMaxUlps;
 }
 
 template <class T> void check_kernels(const std::vector<T>& x) {

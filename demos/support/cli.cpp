@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include <csignal>
+
 #include <algorithm>
 #include <exception>
 #include <system_error>
@@ -45,6 +47,16 @@ std::string check_activation(const std::string& name) {
 
 const std::string& program_name() { return mutable_program_name(); }
 
+const std::string& exit_statuses() {
+  static const std::string text = fmt::format(
+      "Exit status: 0 success, {} internal error (a bug), {} bad input, {} a training run turned "
+      "non-finite (the other outputs still written), {} SIGINT, {} SIGTERM (no file left "
+      "half-written).",
+      kInternalError, kUsageError, kDiverged, kInterruptedBase + SIGINT,
+      kInterruptedBase + SIGTERM);
+  return text;
+}
+
 void warn(std::string_view message) {
   fmt::print(stderr, "{}: warning: {}\n", program_name(), one_line(std::string(message)));
 }
@@ -64,7 +76,7 @@ Cli::Cli(std::string name, std::string description, std::optional<std::uint64_t>
             "", "non-negative"));
   app_.add_option("--out", out_str_, "Output directory for CSV, plots and scripts")
       ->capture_default_str();
-  app_.footer(kExitStatuses);
+  app_.footer(exit_statuses());
 }
 
 void Cli::add_activation(std::string& activation) {

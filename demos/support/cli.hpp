@@ -15,7 +15,7 @@
 
 namespace slope::demo {
 
-// The exit statuses of every demo (DESIGN.md's table; --help prints kExitStatuses).
+// The exit statuses of every demo (DESIGN.md's table; --help prints exit_statuses()).
 // 0: success.
 // 1: an internal error, a bug (any exception other than the two below).
 inline constexpr int kInternalError = 1;
@@ -25,10 +25,8 @@ inline constexpr int kUsageError = 2;
 inline constexpr int kDiverged = 3;
 // 128 + the signal: SIGINT 130, SIGTERM 143 (no output left half-written).
 inline constexpr int kInterruptedBase = 128;
-inline constexpr const char* kExitStatuses =
-    "Exit status: 0 success, 1 internal error (a bug), 2 bad input, 3 a training run turned "
-    "non-finite (the other outputs still written), 130 SIGINT, 143 SIGTERM (no file left "
-    "half-written).";
+// The table as --help prints it, from the constants above.
+const std::string& exit_statuses();
 
 // Bad input from the user; the demo exits with kUsageError and prints what().
 class UsageError : public std::runtime_error {

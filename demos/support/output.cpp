@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "cli.hpp"
+
 namespace slope::demo {
 
 namespace {
@@ -40,7 +42,7 @@ extern "C" void on_interrupt(int sig) {
   }
   for (CleanupSlot& s : g_cleanup)
     if (s.state.load() == 2) ::unlink(s.path);
-  ::_exit(128 + sig);
+  ::_exit(kInterruptedBase + sig);
 }
 
 }  // namespace

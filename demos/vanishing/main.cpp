@@ -48,17 +48,25 @@ std::vector<std::string> parse_inits(const std::string& list) {
   return inits;
 }
 
-void write_csv(const fs::path& dir, const std::vector<const Result*>& results, std::uint64_t seed) {
+// Returns the first data row (0 = the first after the header) of each result's block in
+// layers.csv: probe by probe, depth + 1 rows a probe.
+std::vector<std::size_t> write_csv(const fs::path& dir, const std::vector<const Result*>& results,
+                                   std::uint64_t seed) {
   demo::CsvWriter layers(dir / "layers.csv",
                          {"activation", "depth", "seed", "step", "layer", "grad_norm", "act_mean",
                           "act_std", "saturated_frac", "dead_frac", "mean_slope", "update_ratio"});
   demo::CsvWriter curves(dir / "curves.csv",
                          {"activation", "depth", "seed", "step", "split", "loss", "accuracy"});
+  std::vector<std::size_t> first_rows;
+  std::size_t row = 0;
   for (const Result* r : results) {
+    first_rows.push_back(row);
     for (const van::Probe& p : r->run.probes)
-      for (const slope::probe::LayerStats& s : p.layers)
+      for (const slope::probe::LayerStats& s : p.layers) {
         layers.row(r->activation, r->depth, seed, p.step, s.layer, s.grad_norm, s.act_mean,
                    s.act_std, s.saturated_frac, s.dead_frac, s.mean_slope, s.update_ratio);
+        ++row;
+      }
     // Train rows, then test rows: each series contiguous, so gnuplot draws it as one line.
     for (const char* split : {"train", "test"})
       for (const van::Curve& c : r->run.curves)
@@ -70,6 +78,7 @@ void write_csv(const fs::path& dir, const std::vector<const Result*>& results, s
   layers.commit();
   curves.commit();
   runs.commit();
+  return first_rows;
 }
 
 // Gradient norm per layer at step 0: one line per activation, dash type per depth.
@@ -144,15 +153,16 @@ void plot_training(const fs::path& dir, const std::string& init,
 // Glorot and Bengio (2010): each hidden layer's mean activation (left) and saturated
 // fraction (right) through training, for sigmoid and tanh at `depth`, one line per layer
 // coloured from layer 1 (dark) to the top hidden layer (light). The series are read from
-// layers.csv by row range, in write_csv's order.
+// layers.csv by row range: `first_rows` is what write_csv returned for `results`.
 void plot_saturation(const fs::path& dir, const std::string& init,
-                     const std::vector<const Result*>& results, int depth) {
+                     const std::vector<const Result*>& results,
+                     const std::vector<std::size_t>& first_rows, int depth) {
   std::string body;
-  std::size_t row = 0, panels = 0;
-  for (const Result* r : results) {
+  std::size_t panels = 0;
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    const Result* r = results[k];
     const std::size_t per_probe = static_cast<std::size_t>(r->depth) + 1;
-    const std::size_t first = row, rows = r->run.probes.size() * per_probe;
-    row += rows;
+    const std::size_t first = first_rows[k], rows = r->run.probes.size() * per_probe;
     if (r->depth != depth || (r->activation != "sigmoid" && r->activation != "tanh") || rows == 0)
       continue;
     for (const bool mean : {true, false}) {
@@ -351,7 +361,7 @@ int run(int argc, char** argv) {
 
     const fs::path dir = out / init;
     fs::create_directories(dir);
-    write_csv(dir, mine, base.seed);
+    const std::vector<std::size_t> first_rows = write_csv(dir, mine, base.seed);
     // The probed steps to draw through training: at most 11, evenly spread, first and last.
     std::vector<std::size_t> steps;
     const std::vector<van::Probe>& probes =
@@ -375,7 +385,7 @@ int run(int argc, char** argv) {
         if (!any) no_gradient.push_back(a);
       }
       plot_training(dir, init, acts, depths.front(), steps, no_gradient);
-      plot_saturation(dir, init, mine, depths.front());
+      plot_saturation(dir, init, mine, first_rows, depths.front());
       plot_curves(dir, init, acts, depths);
     }
   }
