@@ -18,7 +18,7 @@
 #include "demo_test_support.hpp"
 
 #include "curves/curves.hpp"
-#include "support/cli.hpp"
+#include "support/exit.hpp"
 #include "support/output.hpp"
 
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 
 #include <fmt/core.h>
 
-#include "support/cli.hpp"
+#include "support/exit.hpp"
 
 namespace slope::demo::curves {
 

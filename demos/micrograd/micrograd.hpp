@@ -12,7 +12,7 @@
 
 #include <slope/slope.hpp>
 
-#include "support/cli.hpp"
+#include "support/exit.hpp"
 
 namespace slope::demo::micrograd {
 

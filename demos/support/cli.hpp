@@ -1,5 +1,6 @@
 // The command line every demo shares, on CLI11: --help, --seed, --out, --act, and the
-// exit-status convention (2 and one line on stderr for bad input).
+// exit-status convention (2 and one line on stderr for bad input). Only the demos'
+// main.cpp files and their flag helpers include it: CLI11 costs seconds per file compiled.
 #pragma once
 
 #include <cstdint>
@@ -13,40 +14,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "support/exit.hpp"
+
 namespace slope::demo {
-
-// The exit statuses of every demo (DESIGN.md's table; --help prints exit_statuses()).
-// 0: success.
-// 1: an internal error, a bug (any exception other than the two below).
-inline constexpr int kInternalError = 1;
-// 2: bad flags, unknown activations, unreadable or malformed input.
-inline constexpr int kUsageError = 2;
-// 3: at least one training run turned non-finite (the other runs' outputs still written).
-inline constexpr int kDiverged = 3;
-// 128 + the signal: SIGINT 130, SIGTERM 143 (no output left half-written).
-inline constexpr int kInterruptedBase = 128;
-// The table as --help prints it, from the constants above.
-const std::string& exit_statuses();
-
-// Bad input from the user; the demo exits with kUsageError and prints what().
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// A run turned non-finite where the demo cannot go on; it exits with kDiverged and
-// prints what() (a demo that trains several runs reports them with
-// report_divergences instead).
-class Diverged : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// "slope-<name>" once a Cli has been made, for messages ("slope-micrograd: ...").
-const std::string& program_name();
-
-// Prints "slope-<name>: warning: <message>" on stderr.
-void warn(std::string_view message);
 
 // A CLI11 app with the shared flags. A demo adds its own flags through app(), then
 // calls parse() and uses seed() and out():
@@ -109,10 +79,5 @@ std::vector<int> parse_depths(const std::string& list);
 // Splits "relu,tanh" into names, expanding "all" and dropping repeats (relu,relu is relu);
 // throws UsageError for unknown names.
 std::vector<std::string> parse_activation_list(std::string_view list);
-
-// Runs a demo's body with exit_cleanly_on_interrupt() installed and maps errors to exit
-// statuses: UsageError -> 2, Diverged -> 3, any other exception -> 1, each with one
-// line on stderr.
-int run_main(const std::function<int()>& body);
 
 }  // namespace slope::demo

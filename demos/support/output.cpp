@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "cli.hpp"
+#include "exit.hpp"
 
 namespace slope::demo {
 

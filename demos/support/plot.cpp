@@ -16,7 +16,7 @@
 
 #include <fmt/format.h>
 
-#include "cli.hpp"
+#include "exit.hpp"
 #include "output.hpp"
 
 namespace slope::demo {

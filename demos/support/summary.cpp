@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "support/cli.hpp"
+#include "support/exit.hpp"
 #include "support/output.hpp"
 
 namespace slope::demo {

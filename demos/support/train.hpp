@@ -12,11 +12,14 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <slope/slope.hpp>
 
 #include "support/model.hpp"
 #include "support/output.hpp"
+
+namespace CLI {
+class App;  // support/cli.hpp has CLI11, for the main.cpp files that parse flags
+}
 
 namespace slope::demo {
 

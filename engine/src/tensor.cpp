@@ -94,16 +94,12 @@ template <class T> Matrix<T> reduce_to(const Matrix<T>& g, Index rows, Index col
   return g.rowwise().sum();
 }
 
-// f<A> for the activation at catalogue position `id`, from a table built from
-// act::Catalogue (no list kept here): pick(std::type_identity<A>{}) for each A.
-template <class Fn, class Pick> Fn catalogue_entry(std::size_t id, const char* op, Pick pick) {
-  static constexpr auto table = [&]<class... A>(std::tuple<A...>*) {
-    return std::array<Fn, sizeof...(A)>{pick(std::type_identity<A>{})...};
-  }(static_cast<act::Catalogue*>(nullptr));
-  if (id >= table.size())
+// The name of the activation at catalogue position `id`, checked (ids come from act::find).
+const char* activation_name(std::size_t id, const char* op) {
+  if (id >= act::count)
     throw std::out_of_range(std::string("slope::") + op + ": no activation with id " +
                             std::to_string(id));
-  return table[id];
+  return act::entries()[id].info.name.data();
 }
 
 std::string number(double x) {
@@ -249,9 +245,10 @@ template <class T> void linear_products(TensorNode<T>& self, const Matrix<T>& dz
 
 // Column-major, so column j of z (B, out) is one output unit over the batch: contiguous,
 // with one bias. Each pass below handles a column while it is in cache.
-template <class A, class T>
+template <class T>
 BasicTensor<T> linear_activation(const BasicTensor<T>& x, const BasicTensor<T>& weight,
-                                 const BasicTensor<T>& bias, BasicTensor<T>* pre) {
+                                 const BasicTensor<T>& bias, std::size_t id, BasicTensor<T>* pre) {
+  const char* name = activation_name(id, "linear");
   const bool has_bias = check_linear(x, weight, bias);
   BasicTensor<T> z;  // the pre-activation: a leaf the backward and the probes share
   Matrix<T>& zv = z.value();
@@ -261,25 +258,24 @@ BasicTensor<T> linear_activation(const BasicTensor<T>& x, const BasicTensor<T>& 
   Matrix<T> out(rows, zv.cols());
   for (Index j = 0; j < zv.cols(); ++j) {  // z += b, h = f(z): one pass
     if (has_bias) zv.col(j).array() += bias.value()(0, j);
-    act::values<A>(zv.col(j).data(), out.col(j).data(), n);
+    act::values(id, zv.col(j).data(), out.col(j).data(), n);
   }
   if (pre != nullptr) *pre = z;
-  return make<T>(A::info.name.data(), std::move(out), {&x, &weight, &bias},
-                 [z, has_bias](TensorNode<T>& self) {
-                   const Matrix<T>& zz = z.value();
-                   TensorNode<T>& pb = *self.parents[2];
-                   const bool bias_grad = has_bias && pb.requires_grad;
-                   Matrix<T> dz(zz.rows(), zz.cols());
-                   Matrix<T> db(1, bias_grad ? zz.cols() : 0);
-                   const auto len = static_cast<std::size_t>(zz.rows());
-                   for (Index j = 0; j < zz.cols(); ++j) {  // dz = f'(z) * g, db = sum of dz
-                     act::slopes_times<A>(zz.col(j).data(), self.grad.col(j).data(),
-                                          dz.col(j).data(), len);
-                     if (bias_grad) db(0, j) = dz.col(j).sum();
-                   }
-                   if (bias_grad) pb.accumulate(db);
-                   linear_products(self, dz);
-                 });
+  return make<T>(
+      name, std::move(out), {&x, &weight, &bias}, [z, has_bias, id](TensorNode<T>& self) {
+        const Matrix<T>& zz = z.value();
+        TensorNode<T>& pb = *self.parents[2];
+        const bool bias_grad = has_bias && pb.requires_grad;
+        Matrix<T> dz(zz.rows(), zz.cols());
+        Matrix<T> db(1, bias_grad ? zz.cols() : 0);
+        const auto len = static_cast<std::size_t>(zz.rows());
+        for (Index j = 0; j < zz.cols(); ++j) {  // dz = f'(z) * g, db = sum of dz
+          act::slopes_times(id, zz.col(j).data(), self.grad.col(j).data(), dz.col(j).data(), len);
+          if (bias_grad) db(0, j) = dz.col(j).sum();
+        }
+        if (bias_grad) pb.accumulate(db);
+        linear_products(self, dz);
+      });
 }
 
 }  // namespace
@@ -300,11 +296,7 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
 template <class T>
 BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias, std::size_t activation, BasicTensor<T>* pre) {
-  using Fn = BasicTensor<T> (*)(const BasicTensor<T>&, const BasicTensor<T>&, const BasicTensor<T>&,
-                                BasicTensor<T>*);
-  return catalogue_entry<Fn>(activation, "linear", []<class A>(std::type_identity<A>) {
-    return &linear_activation<A, T>;
-  })(x, weight, bias, pre);
+  return linear_activation(x, weight, bias, activation, pre);
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::t() const {
@@ -423,42 +415,41 @@ template <class T> BasicTensor<T> BasicTensor<T>::mean(int axis) const {
 
 // Activations: value and slope both come from the catalogue's one definition, run on SIMD
 // batches (activation_kernels.hpp).
-template <class A, class T> BasicTensor<T> activation(const BasicTensor<T>& x) {
+template <class T> BasicTensor<T> activation(const BasicTensor<T>& x, std::size_t id) {
+  const char* name = activation_name(id, "apply_activation");
   const Matrix<T>& z = x.value();  // (B, n) -> (B, n)
   Matrix<T> out(z.rows(), z.cols());
-  act::values<A>(z.data(), out.data(), static_cast<std::size_t>(z.size()));
-  return make<T>(A::info.name.data(), std::move(out), {&x}, [](TensorNode<T>& self) {
+  act::values(id, z.data(), out.data(), static_cast<std::size_t>(z.size()));
+  return make<T>(name, std::move(out), {&x}, [id](TensorNode<T>& self) {
     TensorNode<T>& p = *self.parents[0];
     if (!p.requires_grad) return;
     const auto n = static_cast<std::size_t>(p.value.size());
     if (p.grad.size() == 0) {  // dz = g * f'(z), written straight into the gradient
       p.grad.resize(p.value.rows(), p.value.cols());
-      act::slopes_times<A>(p.value.data(), self.grad.data(), p.grad.data(), n);
+      act::slopes_times(id, p.value.data(), self.grad.data(), p.grad.data(), n);
     } else {
       Matrix<T> dz(p.value.rows(), p.value.cols());
-      act::slopes_times<A>(p.value.data(), self.grad.data(), dz.data(), n);
+      act::slopes_times(id, p.value.data(), self.grad.data(), dz.data(), n);
       p.grad += dz;
     }
   });
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::relu() const {
-  return activation<act::Relu>(*this);
+  return activation(*this, act::id_of<act::Relu>);
 }
 template <class T> BasicTensor<T> BasicTensor<T>::sigmoid() const {
-  return activation<act::Sigmoid>(*this);
+  return activation(*this, act::id_of<act::Sigmoid>);
 }
 template <class T> BasicTensor<T> BasicTensor<T>::tanh() const {
-  return activation<act::Tanh>(*this);
+  return activation(*this, act::id_of<act::Tanh>);
 }
 template <class T> BasicTensor<T> BasicTensor<T>::gelu() const {
-  return activation<act::Gelu>(*this);
+  return activation(*this, act::id_of<act::Gelu>);
 }
 
 template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id) {
-  using Fn = BasicTensor<T> (*)(const BasicTensor<T>&);
-  return catalogue_entry<Fn>(id, "apply_activation",
-                             []<class A>(std::type_identity<A>) { return &activation<A, T>; })(x);
+  return activation(x, id);
 }
 
 template <class T> BasicTensor<T> apply(const BasicTensor<T>& x, std::string_view name) {

@@ -3,56 +3,37 @@
 // the batch path (the tail is padded into one batch), so a result does not depend on where
 // an element sits in its array. Without SLOPE_SIMD (the browser build) the scalar
 // definitions run element by element.
+//
+// The kernels are compiled once, in activations/src/kernels.cpp, for every activation in
+// float and double; the templates on A below only look up A's position in the catalogue.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 
 #include "slope/activations.hpp"
 
-#if SLOPE_SIMD
-#include <xsimd/xsimd.hpp>
-#endif
-
 namespace slope::act {
 
-namespace detail {
-// f(batch) over n elements of x, writing out; g (may be null) is read beside x.
-template <class T, class F> void for_batches(const T* x, const T* g, T* out, std::size_t n, F f) {
-#if SLOPE_SIMD
-  using B = xsimd::batch<T>;
-  constexpr std::size_t w = B::size;
-  std::size_t i = 0;
-  for (; i + w <= n; i += w)
-    f(B::load_unaligned(x + i), g ? B::load_unaligned(g + i) : B(T(1))).store_unaligned(out + i);
-  if (i < n) {  // the tail, padded with zeros into one batch
-    alignas(64) T xs[w] = {}, gs[w] = {}, os[w];
-    std::copy(x + i, x + n, xs);
-    if (g) std::copy(g + i, g + n, gs);
-    f(B::load_unaligned(xs), g ? B::load_unaligned(gs) : B(T(1))).store_unaligned(os);
-    std::copy(os, os + (n - i), out + i);
-  }
-#else
-  for (std::size_t i = 0; i < n; ++i) out[i] = f(x[i], g ? g[i] : T(1));
-#endif
-}
-}  // namespace detail
+// For the activation at catalogue position `id` (std::out_of_range for id >= count):
+// out[i] = f(x[i]) for i < n (out may be x).
+void values(std::size_t id, const float* x, float* out, std::size_t n);
+void values(std::size_t id, const double* x, double* out, std::size_t n);
+// out[i] = f'(x[i]) for i < n.
+void slopes(std::size_t id, const float* x, float* out, std::size_t n);
+void slopes(std::size_t id, const double* x, double* out, std::size_t n);
+// out[i] = g[i] * f'(x[i]) for i < n: the backward pass of y = f(x) given dL/dy = g.
+void slopes_times(std::size_t id, const float* x, const float* g, float* out, std::size_t n);
+void slopes_times(std::size_t id, const double* x, const double* g, double* out, std::size_t n);
 
-// out[i] = A::value(x[i]) for i < n (out may be x).
+// The same, for activation A by type.
 template <class A, class T> void values(const T* x, T* out, std::size_t n) {
-  detail::for_batches(x, static_cast<const T*>(nullptr), out, n,
-                      [](auto v, auto) { return A::value(v); });
+  values(id_of<A>, x, out, n);
 }
-
-// out[i] = A::slope(x[i]) for i < n.
 template <class A, class T> void slopes(const T* x, T* out, std::size_t n) {
-  detail::for_batches(x, static_cast<const T*>(nullptr), out, n,
-                      [](auto v, auto) { return A::slope(v); });
+  slopes(id_of<A>, x, out, n);
 }
-
-// out[i] = g[i] * A::slope(x[i]) for i < n: the backward pass of y = f(x) given dL/dy = g.
 template <class A, class T> void slopes_times(const T* x, const T* g, T* out, std::size_t n) {
-  detail::for_batches(x, g, out, n, [](auto v, auto gv) { return gv * A::slope(v); });
+  slopes_times(id_of<A>, x, g, out, n);
 }
 
 }  // namespace slope::act
