@@ -32,7 +32,7 @@ using slope::test::read;
 using slope::test::TempDir;
 
 // Runs slope-activations with `args`; stdout into `out`, stderr into `err`.
-int run_demo(const std::string& args, const fs::path& out, const fs::path& err) {
+int run_activations(const std::string& args, const fs::path& out, const fs::path& err) {
   return slope::test::run_program(SLOPE_ACTIVATIONS_EXE, args, out, err);
 }
 
@@ -137,8 +137,8 @@ TEST(ActivationsDemo, SameSeedGivesByteIdenticalCsvAndTheReportsKeys) {
   TempDir tmp;
   const fs::path a = tmp.path() / "a", b = tmp.path() / "b";
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr";
-  ASSERT_EQ(run_demo("--seed 3 --out '" + a.string() + "'", out, err), 0) << read(err);
-  ASSERT_EQ(run_demo("--seed 3 --out '" + b.string() + "'", out, err), 0) << read(err);
+  ASSERT_EQ(run_activations("--seed 3 --out '" + a.string() + "'", out, err), 0) << read(err);
+  ASSERT_EQ(run_activations("--seed 3 --out '" + b.string() + "'", out, err), 0) << read(err);
   for (const char* f : {"activations.csv", "hinge.csv", "vanishing_bound.csv", "summary.csv"}) {
     ASSERT_TRUE(fs::exists(a / f)) << f;
     EXPECT_EQ(read(a / f), read(b / f)) << f;
@@ -180,9 +180,10 @@ TEST(ActivationsDemo, SameSeedGivesByteIdenticalCsvAndTheReportsKeys) {
 TEST(ActivationsDemo, ZeroWeightIsAConstantNotAnError) {
   TempDir tmp;
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr";
-  ASSERT_EQ(run_demo("--act relu --weight 0 --bias 1 --out '" + (tmp.path() / "o").string() + "'",
-                     out, err),
-            0)
+  ASSERT_EQ(
+      run_activations("--act relu --weight 0 --bias 1 --out '" + (tmp.path() / "o").string() + "'",
+                      out, err),
+      0)
       << read(err);
   EXPECT_NE(read(out).find("no kink"), std::string::npos) << read(out);
 }
@@ -193,11 +194,11 @@ TEST(ActivationsDemo, BadFlagsExitWithStatusTwoAndOneLine) {
   const std::string dir = " --out '" + (tmp.path() / "o").string() + "'";
   for (const std::string args : {"--bogus", "--act nonesuch", "--act relu,nonesuch", "--weight two",
                                  "--weight nan", "--x inf", "stray"}) {
-    EXPECT_EQ(run_demo(args + dir, out, err), 2) << args;
+    EXPECT_EQ(run_activations(args + dir, out, err), 2) << args;
     const std::string msg = read(err);
     EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;
     EXPECT_TRUE(msg.starts_with("slope-activations: ")) << msg;
   }
-  EXPECT_EQ(run_demo("--act nonesuch" + dir, out, err), 2);
+  EXPECT_EQ(run_activations("--act nonesuch" + dir, out, err), 2);
   EXPECT_NE(read(err).find("nonesuch"), std::string::npos) << read(err);
 }

@@ -29,11 +29,11 @@ namespace {
 using slope::test::read;
 using slope::test::TempDir;
 
-int run_demo(const std::string& args, const fs::path& err) {
+int run_curves(const std::string& args, const fs::path& err) {
   return slope::test::run_program(SLOPE_CURVES_EXE, args, "/dev/null", err);
 }
 
-cv::Config small() {
+cv::Config small_curves() {
   cv::Config c;
   c.activations = {"relu", "tanh"};
   c.data = "moons";
@@ -58,7 +58,7 @@ const std::string kSmallFlags =
 }  // namespace
 
 TEST(Curves, RecordsTrainAndTestAtEveryEvaluationAndTheEnd) {
-  const cv::Config c = small();
+  const cv::Config c = small_curves();
   const cv::Split split = cv::load_data(c);
   EXPECT_EQ(split.test.n, 15u);  // round(0.25 * 60)
   EXPECT_EQ(split.train.n, 45u);
@@ -80,7 +80,7 @@ TEST(Curves, RecordsTrainAndTestAtEveryEvaluationAndTheEnd) {
 }
 
 TEST(Curves, SameSeedSameRecordsOtherSeedOthers) {
-  const cv::Config c = small();
+  const cv::Config c = small_curves();
   const cv::Split split = cv::load_data(c);
   const auto a = cv::train_run(c, split, "tanh", 1), b = cv::train_run(c, split, "tanh", 1),
              d = cv::train_run(c, split, "tanh", 2);
@@ -136,7 +136,7 @@ TEST(Curves, FinalsAverageSeedsAndCountStepsToNinetyPercent) {
 }
 
 TEST(Curves, DivergenceStopsTheRunAndNamesTheStepAndLayer) {
-  cv::Config c = small();
+  cv::Config c = small_curves();
   c.optim = "sgd";
   c.lr = 1e30;
   const cv::Split split = cv::load_data(c);
@@ -155,7 +155,7 @@ TEST(Curves, DataNamesAndCsvFiles) {
   TempDir tmp;
   EXPECT_TRUE(cv::is_csv_path("no/such/file.csv"));
   EXPECT_FALSE(cv::is_csv_path("spirals"));
-  cv::Config c = small();
+  cv::Config c = small_curves();
   c.data = "nonesuch";
   EXPECT_THROW(cv::load_data(c), slope::demo::UsageError);
 
@@ -204,9 +204,9 @@ TEST(CurvesDemo, SameSeedGivesByteIdenticalCsvAndCompareOverlaysIt) {
   TempDir tmp;
   const fs::path a = tmp.path() / "a", b = tmp.path() / "b", c = tmp.path() / "c";
   const fs::path cmp = tmp.path() / "cmp", err = tmp.path() / "err";
-  ASSERT_EQ(run_demo(kSmallFlags + " --seed 4 --out '" + a.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo(kSmallFlags + " --seed 4 --out '" + b.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo(kSmallFlags + " --seed 9 --out '" + c.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_curves(kSmallFlags + " --seed 4 --out '" + a.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_curves(kSmallFlags + " --seed 4 --out '" + b.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_curves(kSmallFlags + " --seed 9 --out '" + c.string() + "'", err), 0) << read(err);
   for (const char* f : {"curves.csv", "curves_mean.csv", "summary.csv"}) {
     ASSERT_TRUE(fs::exists(a / f)) << f;
     EXPECT_EQ(read(a / f), read(b / f)) << f;
@@ -222,9 +222,9 @@ TEST(CurvesDemo, SameSeedGivesByteIdenticalCsvAndCompareOverlaysIt) {
                         "final_train_loss.tanh", "steps_to_90.relu"})
     EXPECT_NE(summary.find(std::string("\n") + k + ","), std::string::npos) << k;
 
-  ASSERT_EQ(run_demo("--compare '" + (a / "curves.csv").string() + "' '" +
-                         (c / "curves.csv").string() + "' --out '" + cmp.string() + "'",
-                     err),
+  ASSERT_EQ(run_curves("--compare '" + (a / "curves.csv").string() + "' '" +
+                           (c / "curves.csv").string() + "' --out '" + cmp.string() + "'",
+                       err),
             0)
       << read(err);
   const std::string compare = read(cmp / "compare.csv");
@@ -250,19 +250,19 @@ TEST(CurvesDemo, BadInputExitsWithStatusTwoAndOneLine) {
                                "--compare '" + bad.string() + "'",
                                "--lr -1"};
   for (const std::string& args : cases) {
-    EXPECT_EQ(run_demo(args + out, err), 2) << args;
+    EXPECT_EQ(run_curves(args + out, err), 2) << args;
     const std::string msg = read(err);
     EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;
     EXPECT_TRUE(msg.starts_with("slope-curves: ")) << msg;
   }
-  EXPECT_EQ(run_demo("--data '" + bad.string() + "'" + out, err), 2);
+  EXPECT_EQ(run_curves("--data '" + bad.string() + "'" + out, err), 2);
   EXPECT_NE(read(err).find(bad.string() + ":3:"), std::string::npos) << read(err);
 }
 
 TEST(CurvesDemo, DivergenceExitsWithStatusThreeNamingTheStepAndStillWritesEverything) {
   TempDir tmp;
   const fs::path err = tmp.path() / "err", out = tmp.path() / "o";
-  EXPECT_EQ(run_demo(kSmallFlags + " --optim sgd --lr 1e6 --out '" + out.string() + "'", err), 3);
+  EXPECT_EQ(run_curves(kSmallFlags + " --optim sgd --lr 1e6 --out '" + out.string() + "'", err), 3);
   const std::string msg = read(err);
   EXPECT_NE(msg.find("diverged at step "), std::string::npos) << msg;
   EXPECT_NE(msg.find("layer"), std::string::npos) << msg;

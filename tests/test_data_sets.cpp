@@ -16,13 +16,13 @@
 
 #include <slope/slope.hpp>
 
+#include "strings.hpp"
+
 namespace {
 
 namespace data = slope::data;
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using slope::test::contains;
 
 std::map<int, std::size_t> class_counts(const data::Dataset& d) {
   std::map<int, std::size_t> out;

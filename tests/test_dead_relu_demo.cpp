@@ -33,17 +33,9 @@ namespace {
 using slope::test::read;
 using slope::test::TempDir;
 
-int run_demo(const std::string& args, const fs::path& err) {
+int run_dead_relu(const std::string& args, const fs::path& err) {
   return slope::test::run_program(SLOPE_DEAD_RELU_EXE, args, "/dev/null", err);
 }
-
-// The demos run single-threaded (small matrices); so do their tests.
-class OneThread : public ::testing::Environment {
- public:
-  void SetUp() override { slope::set_num_threads(1); }
-};
-[[maybe_unused]] ::testing::Environment* const kOneThread =
-    ::testing::AddGlobalTestEnvironment(new OneThread);
 
 void set(const Tensor& t, std::initializer_list<std::initializer_list<float>> rows) {
   t.value() = Tensor::from(rows).value();
@@ -249,10 +241,11 @@ TEST(DeadReluDemo, DivergenceNamesTheStepAndTheLayer) {
 TEST(DeadReluDemo, ActAllWritesEverythingAndExitsThreeWhenIdentityDiverges) {
   TempDir tmp;
   const fs::path out = tmp.path() / "o", err = tmp.path() / "err";
-  EXPECT_EQ(run_demo("--act all --steps 20 --trials 10 --width 16 --samples 100 --seeds 1 --out '" +
-                         out.string() + "'",
-                     err),
-            3);
+  EXPECT_EQ(
+      run_dead_relu("--act all --steps 20 --trials 10 --width 16 --samples 100 --seeds 1 --out '" +
+                        out.string() + "'",
+                    err),
+      3);
   const std::string msg = read(err);
   EXPECT_NE(msg.find("identity, setting lr_1, seed 7: diverged at step"), std::string::npos) << msg;
   for (const char* f : {"dead.csv", "dead_vs_lr.csv", "runs.csv", "born_dead.csv", "summary.csv"})
@@ -304,9 +297,9 @@ TEST(DeadReluDemo, SameSeedGivesByteIdenticalCsv) {
   const fs::path a = tmp.path() / "a", b = tmp.path() / "b", c = tmp.path() / "c";
   const fs::path err = tmp.path() / "err";
   const std::string args = "--steps 5 --trials 40 --lr 0.5,2 --samples 60 --depth 2 --width 8 ";
-  ASSERT_EQ(run_demo(args + "--seed 5 --out '" + a.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo(args + "--seed 5 --out '" + b.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo(args + "--seed 6 --out '" + c.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_dead_relu(args + "--seed 5 --out '" + a.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_dead_relu(args + "--seed 5 --out '" + b.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_dead_relu(args + "--seed 6 --out '" + c.string() + "'", err), 0) << read(err);
   for (const char* f : {"dead.csv", "dead_vs_lr.csv", "born_dead.csv"}) {
     ASSERT_TRUE(fs::exists(a / f)) << f;
     EXPECT_EQ(read(a / f), read(b / f)) << f;
@@ -346,8 +339,8 @@ TEST(DeadReluDemo, OneAndTwoThreadsWriteByteIdenticalCsv) {
   TempDir tmp;
   const fs::path a = tmp.path() / "a", b = tmp.path() / "b", err = tmp.path() / "err";
   const std::string args = "--steps 20 --trials 20 --lr 0.5,2 --samples 100 --width 48 ";
-  ASSERT_EQ(run_demo(args + "--threads 1 --out '" + a.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo(args + "--threads 2 --out '" + b.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_dead_relu(args + "--threads 1 --out '" + a.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_dead_relu(args + "--threads 2 --out '" + b.string() + "'", err), 0) << read(err);
   for (const char* f : {"dead.csv", "dead_vs_lr.csv", "runs.csv", "born_dead.csv", "summary.csv"})
     EXPECT_EQ(read(a / f), read(b / f)) << f;
 }
@@ -358,11 +351,11 @@ TEST(DeadReluDemo, BadFlagsExitWithStatusTwoAndOneLine) {
   const std::string out = " --out '" + (tmp.path() / "out").string() + "'";
   for (const std::string args : {"--bogus", "--act nonesuch", "--lr 0.1,abc", "--lr 0",
                                  "--bad-init bogus", "--trials 0", "--steps x", "--depth 0"}) {
-    EXPECT_EQ(run_demo(args + out, err), 2) << args;
+    EXPECT_EQ(run_dead_relu(args + out, err), 2) << args;
     const std::string msg = read(err);
     EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;
     EXPECT_TRUE(msg.starts_with("slope-dead-relu: ")) << msg;
   }
-  EXPECT_EQ(run_demo("--help", err), 0);
+  EXPECT_EQ(run_dead_relu("--help", err), 0);
   EXPECT_EQ(read(err), "");
 }

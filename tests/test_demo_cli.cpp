@@ -25,6 +25,8 @@
 
 extern char** environ;
 
+#include "strings.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -56,9 +58,7 @@ int run(const char* exe, const std::string& args, const fs::path& out, const fs:
   return slope::test::run_program(exe, args, out, err);
 }
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using slope::test::contains;
 
 TEST(DemoCli, EveryDemoPrintsTheExitStatusTableInItsHelp) {
   TempDir tmp;

@@ -20,17 +20,11 @@ namespace {
 using slope::test::read;
 using slope::test::TempDir;
 
-int run_demo(const std::string& args, const fs::path& err) {
+int run_ffn(const std::string& args, const fs::path& err) {
   return slope::test::run_program(SLOPE_FFN_EXE, args, "/dev/null", err);
 }
 
-class OneThread : public ::testing::Environment {
- public:
-  void SetUp() override { slope::set_num_threads(1); }
-};
-const auto* const kOneThread = ::testing::AddGlobalTestEnvironment(new OneThread);
-
-ffn::Config small(std::string model, std::string act, int depth) {
+ffn::Config small_ffn(std::string model, std::string act, int depth) {
   ffn::Config c;
   c.model = std::move(model), c.activation = std::move(act), c.depth = depth;
   c.width = 16, c.samples = 120, c.steps = 0;
@@ -55,12 +49,12 @@ TEST(FfnDemo, ResidualModelIsTheDesignsBlockStack) {
 // MLP's first layer gets over 1e4 times less gradient than its last, while with residual
 // blocks the first block's is within a factor of 10 of the last's for every activation.
 TEST(FfnDemo, ResidualBlocksKeepTheGradientThatSigmoidMlpsLose) {
-  const ffn::Split split = ffn::make_data(small("mlp", "sigmoid", 16));
-  const auto mlp = ffn::run(small("mlp", "sigmoid", 16), split);
+  const ffn::Split split = ffn::make_data(small_ffn("mlp", "sigmoid", 16));
+  const auto mlp = ffn::run(small_ffn("mlp", "sigmoid", 16), split);
   const double mlp_ratio = ffn::first_over_last(ffn::levels("mlp", mlp.probes.front()));
   EXPECT_LT(mlp_ratio, 1e-4);
   for (const char* act : {"relu", "sigmoid", "tanh", "gelu", "gelu_tanh"}) {
-    const auto h = ffn::run(small("residual_ffn", act, 16), split);
+    const auto h = ffn::run(small_ffn("residual_ffn", act, 16), split);
     const auto levels = ffn::levels("residual_ffn", h.probes.front());
     ASSERT_EQ(levels.size(), 16u) << act;
     const double r = ffn::first_over_last(levels);
@@ -70,8 +64,8 @@ TEST(FfnDemo, ResidualBlocksKeepTheGradientThatSigmoidMlpsLose) {
 }
 
 TEST(FfnDemo, BlockLevelsComeFromFcAndProj) {
-  const ffn::Split split = ffn::make_data(small("residual_ffn", "relu", 2));
-  ffn::Config c = small("residual_ffn", "relu", 2);
+  const ffn::Split split = ffn::make_data(small_ffn("residual_ffn", "relu", 2));
+  ffn::Config c = small_ffn("residual_ffn", "relu", 2);
   c.steps = 2, c.probe_every = 1;
   const auto h = ffn::run(c, split);
   ASSERT_EQ(h.probes.size(), 3u);
@@ -90,8 +84,8 @@ TEST(FfnDemo, WritesItsFilesWithTheSchemaAndTheSameSeedGivesTheSameBytes) {
   const fs::path a = tmp.path() / "a", b = tmp.path() / "b", err = tmp.path() / "err";
   const std::string flags =
       "--act relu,sigmoid --depth 3 --width 8 --samples 80 --steps 6 --probe-every 3 --seeds 2 ";
-  ASSERT_EQ(run_demo(flags + "--out '" + a.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo(flags + "--out '" + b.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_ffn(flags + "--out '" + a.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_ffn(flags + "--out '" + b.string() + "'", err), 0) << read(err);
   for (const char* f : {"layers.csv", "curves.csv", "runs.csv", "summary.csv"}) {
     ASSERT_TRUE(fs::exists(a / f)) << f;
     EXPECT_EQ(read(a / f), read(b / f)) << f;
@@ -112,13 +106,13 @@ TEST(FfnDemo, WritesItsFilesWithTheSchemaAndTheSameSeedGivesTheSameBytes) {
 TEST(FfnDemo, BadFlagsExitTwoAndDivergenceExitsThree) {
   TempDir tmp;
   const fs::path err = tmp.path() / "err";
-  EXPECT_EQ(run_demo("--depth 0 --out '" + (tmp.path() / "o").string() + "'", err), 2);
+  EXPECT_EQ(run_ffn("--depth 0 --out '" + (tmp.path() / "o").string() + "'", err), 2);
   EXPECT_NE(read(err).find("--depth"), std::string::npos) << read(err);
-  EXPECT_EQ(run_demo("--act nonesuch", err), 2);
-  EXPECT_EQ(run_demo("--act relu --depth 2 --width 8 --samples 60 --steps 10 --seeds 1 "
-                     "--optim sgd --lr 1e6 --out '" +
-                         (tmp.path() / "d").string() + "'",
-                     err),
+  EXPECT_EQ(run_ffn("--act nonesuch", err), 2);
+  EXPECT_EQ(run_ffn("--act relu --depth 2 --width 8 --samples 60 --steps 10 --seeds 1 "
+                    "--optim sgd --lr 1e6 --out '" +
+                        (tmp.path() / "d").string() + "'",
+                    err),
             3);
   EXPECT_NE(read(err).find("diverged at step"), std::string::npos) << read(err);
   EXPECT_TRUE(fs::exists(tmp.path() / "d" / "runs.csv"));

@@ -89,11 +89,11 @@ TEST(Gemm, MismatchedShapesNameBothOperands) {
 // linear's forward and its dX, dW, db on a batch the BLAS takes (every product is at least
 // 96 * 80 * 64), against z = x W^T + b, dX = G W, dW = G^T x, db = column sums of G.
 template <class T> void check_linear(double tol) {
-  using Tensor = slope::BasicTensor<T>;
+  using TensorT = slope::BasicTensor<T>;
   const Matrix<T> xv = Matrix<T>::Random(96, 64), wv = Matrix<T>::Random(80, 64);
   const Matrix<T> bv = Matrix<T>::Random(1, 80), g = Matrix<T>::Random(96, 80);
-  Tensor x(xv, true), w(wv, true), b(bv, true);
-  Tensor z = slope::linear(x, w, b);
+  TensorT x(xv, true), w(wv, true), b(bv, true);
+  TensorT z = slope::linear(x, w, b);
   const Matrix<T> want = (xv * wv.transpose()).rowwise() + bv.row(0);
   EXPECT_LT(rel_diff<T>(z.value(), want), tol);
   z.backward(g);

@@ -41,7 +41,7 @@ std::vector<std::string> files_in(const fs::path& dir) {
 }
 
 // Runs slope-micrograd with `args`; returns its exit status, stderr into `err`.
-int run_demo(const std::string& args, const fs::path& err) {
+int run_micrograd(const std::string& args, const fs::path& err) {
   return slope::test::run_program(SLOPE_MICROGRAD_EXE, args, "/dev/null", err);
 }
 
@@ -110,9 +110,9 @@ TEST(MicrogradDemo, SameSeedGivesByteIdenticalCsv) {
   TempDir tmp;
   const fs::path a = tmp.path() / "a", b = tmp.path() / "b", c = tmp.path() / "c";
   const fs::path err = tmp.path() / "err";
-  ASSERT_EQ(run_demo("--steps 5 --seed 7 --out '" + a.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo("--steps 5 --seed 7 --out '" + b.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo("--steps 5 --seed 8 --out '" + c.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_micrograd("--steps 5 --seed 7 --out '" + a.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_micrograd("--steps 5 --seed 7 --out '" + b.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_micrograd("--steps 5 --seed 8 --out '" + c.string() + "'", err), 0) << read(err);
   for (const char* f : {"curves.csv", "boundary.csv", "points.csv"}) {
     ASSERT_TRUE(fs::exists(a / f)) << f;
     EXPECT_EQ(read(a / f), read(b / f)) << f;
@@ -130,14 +130,14 @@ TEST(MicrogradDemo, BadFlagsExitWithStatusTwoAndOneLine) {
   const std::string out = " --out '" + (tmp.path() / "out").string() + "'";
   for (const std::string args :
        {"--bogus", "--act nonesuch", "--steps -1", "--steps many", "--seed -1", "stray"}) {
-    EXPECT_EQ(run_demo(args + out, err), 2) << args;
+    EXPECT_EQ(run_micrograd(args + out, err), 2) << args;
     const std::string msg = read(err);
     EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;
     EXPECT_TRUE(msg.starts_with("slope-micrograd: ")) << msg;
   }
-  EXPECT_EQ(run_demo("--act nonesuch" + out, err), 2);
+  EXPECT_EQ(run_micrograd("--act nonesuch" + out, err), 2);
   EXPECT_NE(read(err).find("valid names: identity, relu"), std::string::npos) << read(err);
-  EXPECT_EQ(run_demo("--help", err), 0);
+  EXPECT_EQ(run_micrograd("--help", err), 0);
   EXPECT_EQ(read(err), "");
 }
 

@@ -15,15 +15,15 @@
 
 #include <slope/slope.hpp>
 
+#include "strings.hpp"
+
 namespace {
 
 using slope::TensorD;
 using slope::nn::Init;
 using M = TensorD::Matrix;
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using slope::test::contains;
 
 double sample_std(const M& m) {
   const double mean = m.mean();

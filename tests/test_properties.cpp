@@ -31,6 +31,8 @@
 #include "finite_difference.hpp"
 #include "ulps.hpp"
 
+// Named, so the helpers below (Loss, Shape, Program) keep to this suite in a unity build.
+namespace properties {
 namespace {
 
 using slope::TensorD;
@@ -576,3 +578,4 @@ RC_GTEST_PROP(Properties, SimdKernelsEqualTheScalarDefinitionsAnywhereInABatch, 
 }
 
 }  // namespace
+}  // namespace properties

@@ -11,15 +11,15 @@
 
 #include <slope/slope.hpp>
 
+#include "strings.hpp"
+
 namespace {
 
 using slope::Tensor;
 using slope::TensorD;
 using M = TensorD::Matrix;
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using slope::test::contains;
 
 void expect_matrix_near(const M& got, const M& want, double tol = 1e-12) {
   ASSERT_EQ(got.rows(), want.rows());

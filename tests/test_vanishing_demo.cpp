@@ -31,19 +31,11 @@ namespace {
 using slope::test::read;
 using slope::test::TempDir;
 
-int run_demo(const std::string& args, const fs::path& err) {
+int run_vanishing(const std::string& args, const fs::path& err) {
   return slope::test::run_program(SLOPE_VANISHING_EXE, args, "/dev/null", err);
 }
 
-// The demos run single-threaded (small matrices); so do their tests.
-class OneThread : public ::testing::Environment {
- public:
-  void SetUp() override { slope::set_num_threads(1); }
-};
-[[maybe_unused]] ::testing::Environment* const kOneThread =
-    ::testing::AddGlobalTestEnvironment(new OneThread);
-
-van::Config small(const std::string& act, const std::string& init, int depth) {
+van::Config small_vanishing(const std::string& act, const std::string& init, int depth) {
   van::Config c;
   c.activation = act;
   c.init = init;
@@ -65,7 +57,7 @@ TEST(VanishingDemo, SigmoidBoundIsAQuarterPerSlope) {
 // Each sigmoid slope is at most 1/4 (closed form), so the measured mean slopes multiply
 // to at most 0.25^depth, and layer 1's gradient ends up far below the output layer's.
 TEST(VanishingDemo, SigmoidStackShrinksTheGradientTowardsLayerOne) {
-  const van::Run run = van::run(small("sigmoid", "xavier_uniform", 6));
+  const van::Run run = van::run(small_vanishing("sigmoid", "xavier_uniform", 6));
   ASSERT_EQ(run.probes.size(), 1u);
   const auto& layers = run.probes.front().layers;
   ASSERT_EQ(layers.size(), 7u);  // 6 hidden + output
@@ -80,7 +72,7 @@ TEST(VanishingDemo, SigmoidStackShrinksTheGradientTowardsLayerOne) {
 // relu's slope is 0 or 1 and He init keeps the signal's scale, so no layer's gradient
 // is far from another's.
 TEST(VanishingDemo, ReluStackUnderHeInitKeepsGradientsWithinAFactorOfTen) {
-  const van::Run run = van::run(small("relu", "kaiming_normal", 6));
+  const van::Run run = van::run(small_vanishing("relu", "kaiming_normal", 6));
   const auto& layers = run.probes.front().layers;
   EXPECT_LT(van::spread(layers), 10.0);
   EXPECT_GT(van::first_over_last(layers), 0.1);
@@ -111,7 +103,7 @@ TEST(VanishingDemo, RatioAndSpreadAreMeasuredFromTheGradientNorms) {
 }
 
 TEST(VanishingDemo, ProbesAtStepZeroEveryFewStepsAndTheEnd) {
-  van::Config c = small("tanh", "xavier_uniform", 2);
+  van::Config c = small_vanishing("tanh", "xavier_uniform", 2);
   c.steps = 12;
   c.probe_every = 5;
   const van::Run run = van::run(c);
@@ -131,7 +123,7 @@ TEST(VanishingDemo, ProbesAtStepZeroEveryFewStepsAndTheEnd) {
 // SGD's first update is -lr * grad, so layer l's update ratio at step 0 is
 // std(lr * g) / std(W - lr * g), recomputed here from the same initial model.
 TEST(VanishingDemo, UpdateRatioIsTheFirstSgdStepsRelativeSize) {
-  van::Config c = small("relu", "kaiming_normal", 3);
+  van::Config c = small_vanishing("relu", "kaiming_normal", 3);
   c.steps = 1;
   c.lr = 0.3;
   const van::Run run = van::run(c);
@@ -153,7 +145,7 @@ TEST(VanishingDemo, UpdateRatioIsTheFirstSgdStepsRelativeSize) {
 }
 
 TEST(VanishingDemo, DivergenceNamesTheStepAndTheLayer) {
-  van::Config c = small("identity", "normal(10)", 8);
+  van::Config c = small_vanishing("identity", "normal(10)", 8);
   c.steps = 50;
   c.lr = 100;
   const van::Run run = van::run(c);
@@ -172,9 +164,9 @@ TEST(VanishingDemo, DivergenceNamesTheStepAndTheLayer) {
 TEST(VanishingDemo, ActAllWritesEverythingAndExitsThreeWhenIdentityDiverges) {
   TempDir tmp;
   const fs::path out = tmp.path() / "o", err = tmp.path() / "err";
-  EXPECT_EQ(run_demo("--act all --steps 30 --probe-every 10 --width 16 --samples 100 --out '" +
-                         out.string() + "'",
-                     err),
+  EXPECT_EQ(run_vanishing("--act all --steps 30 --probe-every 10 --width 16 --samples 100 --out '" +
+                              out.string() + "'",
+                          err),
             3);
   const std::string msg = read(err);
   EXPECT_NE(msg.find("identity depth 8 (kaiming_normal init): diverged at step"), std::string::npos)
@@ -195,9 +187,9 @@ TEST(VanishingDemo, SameSeedGivesByteIdenticalCsvWithTheDesignSchemas) {
   const fs::path err = tmp.path() / "err";
   const std::string args =
       "--steps 4 --probe-every 2 --depth 3,4 --width 8 --samples 60 --act relu,sigmoid ";
-  ASSERT_EQ(run_demo(args + "--seed 5 --out '" + a.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo(args + "--seed 5 --out '" + b.string() + "'", err), 0) << read(err);
-  ASSERT_EQ(run_demo(args + "--seed 6 --out '" + c.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_vanishing(args + "--seed 5 --out '" + a.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_vanishing(args + "--seed 5 --out '" + b.string() + "'", err), 0) << read(err);
+  ASSERT_EQ(run_vanishing(args + "--seed 6 --out '" + c.string() + "'", err), 0) << read(err);
   for (const char* init : {"xavier_uniform", "kaiming_normal"})
     for (const char* f : {"layers.csv", "curves.csv"}) {
       const fs::path rel = fs::path(init) / f;
@@ -228,12 +220,12 @@ TEST(VanishingDemo, BadFlagsExitWithStatusTwoAndOneLine) {
   for (const std::string args :
        {"--bogus", "--act nonesuch", "--depth 8,x", "--depth 0", "--init bogus", "--optim rmsprop",
         "--steps -1", "--data nowhere", "--width 0"}) {
-    EXPECT_EQ(run_demo(args + out, err), 2) << args;
+    EXPECT_EQ(run_vanishing(args + out, err), 2) << args;
     const std::string msg = read(err);
     EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;
     EXPECT_TRUE(msg.starts_with("slope-vanishing: ")) << msg;
   }
-  EXPECT_EQ(run_demo("--help", err), 0);
+  EXPECT_EQ(run_vanishing("--help", err), 0);
   EXPECT_EQ(read(err), "");
 }
 

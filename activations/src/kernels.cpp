@@ -55,15 +55,11 @@ void slopes_times_of(std::size_t id, const T* x, const T* g, T* out, std::size_t
 
 }  // namespace
 
-void values(std::size_t id, const float* x, float* out, std::size_t n) {
-  values_of(id, x, out, n);
-}
+void values(std::size_t id, const float* x, float* out, std::size_t n) { values_of(id, x, out, n); }
 void values(std::size_t id, const double* x, double* out, std::size_t n) {
   values_of(id, x, out, n);
 }
-void slopes(std::size_t id, const float* x, float* out, std::size_t n) {
-  slopes_of(id, x, out, n);
-}
+void slopes(std::size_t id, const float* x, float* out, std::size_t n) { slopes_of(id, x, out, n); }
 void slopes(std::size_t id, const double* x, double* out, std::size_t n) {
   slopes_of(id, x, out, n);
 }
