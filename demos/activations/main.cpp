@@ -216,6 +216,8 @@ std::optional<ex::Kink> show_hinge(const std::filesystem::path& dir, const ex::N
                   "  set xrange [{}:{}]\n"
                   "  set yrange [{}:{}]\n"
                   "  set key top left opaque box\n"
+                  "  set xlabel \"x\"\n"
+                  "  set ylabel \"relu(w x + b) and its slope\"\n"
                   "{}"
                   "  plot \"hinge.csv\" skip 1 using 1:2 with lines lw 4 lc rgb "
                   "\"#2166ac\" title \"relu(w x + b)\", \\\n"

@@ -95,8 +95,8 @@ std::string panels(const std::string& file, const std::vector<Series>& series, b
     int split, mean, lo, hi;
     bool log;
   };
-  const Panel ps[] = {{"train loss (cross-entropy)", 0, loss, loss_min, loss_max, true},
-                      {"test loss", 1, loss, loss_min, loss_max, true},
+  const Panel ps[] = {{"train loss (cross-entropy; log scale)", 0, loss, loss_min, loss_max, true},
+                      {"test loss (log scale)", 1, loss, loss_min, loss_max, true},
                       {"train accuracy", 0, acc, acc_min, acc_max, false},
                       {"test accuracy", 1, acc, acc_min, acc_max, false}};
   for (std::size_t p = 0; p < 4; ++p) {

@@ -109,7 +109,7 @@ void plot_curves(const std::filesystem::path& dir, const mg::Config& config) {
       dir, "curves",
       fmt::format("  set title \"micrograd moons: training curve ({}, seed {})\" noenhanced\n"
                   "  set xlabel \"step\"\n"
-                  "  set ylabel \"loss (max-margin + 1e-4 L2)\"\n"
+                  "  set ylabel \"loss (max-margin + 1e-4 L2; log scale)\"\n"
                   "  set logscale y\n"
                   "  set y2label \"train accuracy\"\n"
                   "  set y2range [0:1.05]\n"

@@ -1,11 +1,9 @@
 #include "slope/tensor.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <sstream>
 #include <string>
-#include <tuple>
 #include <unordered_set>
 
 #include "slope/activation_kernels.hpp"
@@ -243,11 +241,27 @@ template <class T> void linear_products(TensorNode<T>& self, const Matrix<T>& dz
   accumulate_product(pw, dz, true, px.value, false);   // (out, B) · (B, in)
 }
 
-// Column-major, so column j of z (B, out) is one output unit over the batch: contiguous,
-// with one bias. Each pass below handles a column while it is in cache.
+}  // namespace
+
 template <class T>
-BasicTensor<T> linear_activation(const BasicTensor<T>& x, const BasicTensor<T>& weight,
-                                 const BasicTensor<T>& bias, std::size_t id, BasicTensor<T>* pre) {
+BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                      const BasicTensor<T>& bias) {
+  const bool has_bias = check_linear(x, weight, bias);
+  Matrix<T> out;
+  gemm<T>(x.value(), false, weight.value(), true, out);  // x (B, in) · W^T (in, out)
+  if (has_bias) out.rowwise() += bias.value().row(0);    // + b (1, out) -> (B, out)
+  return make<T>("linear", std::move(out), {&x, &weight, &bias}, [has_bias](TensorNode<T>& self) {
+    linear_products(self, self.grad);
+    if (has_bias) self.parents[2]->accumulate(self.grad.colwise().sum());  // (1, out)
+  });
+}
+
+// linear + activation, fused. Column-major, so column j of z (B, out) is one output unit
+// over the batch: contiguous, with one bias. Each pass below handles a column while it is
+// in cache.
+template <class T>
+BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                      const BasicTensor<T>& bias, std::size_t id, BasicTensor<T>* pre) {
   const char* name = activation_name(id, "linear");
   const bool has_bias = check_linear(x, weight, bias);
   BasicTensor<T> z;  // the pre-activation: a leaf the backward and the probes share
@@ -276,27 +290,6 @@ BasicTensor<T> linear_activation(const BasicTensor<T>& x, const BasicTensor<T>& 
         if (bias_grad) pb.accumulate(db);
         linear_products(self, dz);
       });
-}
-
-}  // namespace
-
-template <class T>
-BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
-                      const BasicTensor<T>& bias) {
-  const bool has_bias = check_linear(x, weight, bias);
-  Matrix<T> out;
-  gemm<T>(x.value(), false, weight.value(), true, out);  // x (B, in) · W^T (in, out)
-  if (has_bias) out.rowwise() += bias.value().row(0);    // + b (1, out) -> (B, out)
-  return make<T>("linear", std::move(out), {&x, &weight, &bias}, [has_bias](TensorNode<T>& self) {
-    linear_products(self, self.grad);
-    if (has_bias) self.parents[2]->accumulate(self.grad.colwise().sum());  // (1, out)
-  });
-}
-
-template <class T>
-BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
-                      const BasicTensor<T>& bias, std::size_t activation, BasicTensor<T>* pre) {
-  return linear_activation(x, weight, bias, activation, pre);
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::t() const {
@@ -415,7 +408,7 @@ template <class T> BasicTensor<T> BasicTensor<T>::mean(int axis) const {
 
 // Activations: value and slope both come from the catalogue's one definition, run on SIMD
 // batches (activation_kernels.hpp).
-template <class T> BasicTensor<T> activation(const BasicTensor<T>& x, std::size_t id) {
+template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id) {
   const char* name = activation_name(id, "apply_activation");
   const Matrix<T>& z = x.value();  // (B, n) -> (B, n)
   Matrix<T> out(z.rows(), z.cols());
@@ -436,20 +429,16 @@ template <class T> BasicTensor<T> activation(const BasicTensor<T>& x, std::size_
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::relu() const {
-  return activation(*this, act::id_of<act::Relu>);
+  return apply_activation(*this, act::id_of<act::Relu>);
 }
 template <class T> BasicTensor<T> BasicTensor<T>::sigmoid() const {
-  return activation(*this, act::id_of<act::Sigmoid>);
+  return apply_activation(*this, act::id_of<act::Sigmoid>);
 }
 template <class T> BasicTensor<T> BasicTensor<T>::tanh() const {
-  return activation(*this, act::id_of<act::Tanh>);
+  return apply_activation(*this, act::id_of<act::Tanh>);
 }
 template <class T> BasicTensor<T> BasicTensor<T>::gelu() const {
-  return activation(*this, act::id_of<act::Gelu>);
-}
-
-template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id) {
-  return activation(x, id);
+  return apply_activation(*this, act::id_of<act::Gelu>);
 }
 
 template <class T> BasicTensor<T> apply(const BasicTensor<T>& x, std::string_view name) {
