@@ -19,8 +19,10 @@
 
 #include <gtest/gtest.h>
 
+#include "curves/curves.hpp"
 #include "demo_test_support.hpp"
 #include "support/cli.hpp"
+#include "support/palette.hpp"
 #include "support/plot.hpp"
 
 extern char** environ;
@@ -224,6 +226,15 @@ TEST(DemoCli, NumbersAndNamesReadAsTheyShould) {
 TEST(DemoCli, AnActivationNamedTwiceTrainsOnce) {
   EXPECT_EQ(slope::demo::parse_activation_list("relu,tanh,relu"),
             (std::vector<std::string>{"relu", "tanh"}));
+}
+
+// The lesson teaches relu, sigmoid, tanh and gelu, in that order; the demos' defaults, the
+// report and the pages (engine.lessonActivations) take the list from one place.
+TEST(DemoCli, TheLessonsFourActivationsAreRegisteredAndInTheLessonsOrder) {
+  const std::vector<std::string>& four = slope::demo::lesson_activations();
+  EXPECT_EQ(four, (std::vector<std::string>{"relu", "sigmoid", "tanh", "gelu"}));
+  for (const std::string& name : four) EXPECT_NO_THROW(slope::act::find(name)) << name;
+  EXPECT_EQ(slope::demo::curves::Config{}.activations, four);
 }
 
 // --- interrupted runs ------------------------------------------------------------------

@@ -15,12 +15,13 @@
 
 #include <slope/slope.hpp>
 
+#include "support/palette.hpp"
 #include "support/train.hpp"
 
 namespace slope::demo::curves {
 
 struct Config {
-  std::vector<std::string> activations{"relu", "sigmoid", "tanh", "gelu"};
+  std::vector<std::string> activations = lesson_activations();
   std::string data = "spirals";  // a generator name, or a CSV file (see is_csv_path)
   std::size_t samples = 300;
   std::optional<double> noise;  // default: data::default_noise(data)

@@ -17,6 +17,7 @@
 #include "micrograd/micrograd.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
+#include "support/palette.hpp"
 #include "support/summary.hpp"
 #include "vanishing/vanishing.hpp"
 
@@ -277,7 +278,7 @@ int run(int argc, char** argv) {
   if (n.has("curves")) {
     add("## Training curves");
     std::string line = "Final test accuracy (mean over seeds):";
-    for (const std::string a : {"relu", "sigmoid", "tanh", "gelu"})
+    for (const std::string& a : demo::lesson_activations())
       line += fmt::format(" {} {} (± {}),", a, pct(n("curves", cv::key::final_test_acc(a))),
                           pct(n("curves", cv::key::final_test_acc_std(a))));
     line.back() = '.';

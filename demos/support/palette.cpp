@@ -26,4 +26,9 @@ std::string_view colour_of(std::string_view activation) {
 
 std::string_view series_colour(std::size_t i) { return kSeriesColours[i % kSeriesColours.size()]; }
 
+const std::vector<std::string>& lesson_activations() {
+  static const std::vector<std::string> four = {"relu", "sigmoid", "tanh", "gelu"};
+  return four;
+}
+
 }  // namespace slope::demo

@@ -234,7 +234,7 @@ std::string ratio_text(double r) {
 
 int run(int argc, char** argv) {
   van::Config base;
-  std::vector<std::string> acts{"relu", "sigmoid", "tanh", "gelu"};
+  std::vector<std::string> acts = demo::lesson_activations();
   std::string depth_list = "8", init_list = "xavier_uniform,kaiming_normal";
   demo::Cli cli("vanishing",
                 "Deep MLPs with each activation: per-layer gradient norms at init and through "

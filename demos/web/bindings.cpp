@@ -53,6 +53,13 @@ val catalogue() {
   return out;
 }
 
+// The lesson's four activations, in its order: the pages show their tabs first.
+val lesson_activations() {
+  val out = val::array();
+  for (const std::string& name : demo::lesson_activations()) out.call<void>("push", name);
+  return out;
+}
+
 val curve(int id, double lo, double hi, int n) {
   try {
     const web::Curve c = web::curve(static_cast<std::size_t>(id), lo, hi, n);
@@ -215,6 +222,7 @@ val points() {
 
 EMSCRIPTEN_BINDINGS(slope) {
   emscripten::function("catalogue", &catalogue);
+  emscripten::function("lessonActivations", &lesson_activations);
   emscripten::function("curve", &curve);
   emscripten::function("value", &value_at);
   emscripten::function("slope", &slope_at);

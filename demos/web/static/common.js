@@ -21,11 +21,12 @@ function startPage(page) {
   });
 }
 
-// The lesson's four activations first, then every other registered one in catalogue order.
-const LESSON_FOUR = ['relu', 'sigmoid', 'tanh', 'gelu'];
-function lessonOrder(catalogue) {
-  const first = LESSON_FOUR.map((n) => catalogue.find((a) => a.name === n)).filter(Boolean);
-  return first.concat(catalogue.filter((a) => !LESSON_FOUR.includes(a.name)));
+// The catalogue with the lesson's four activations first (the engine's list, the one the
+// demos use), then every other registered one in catalogue order.
+function lessonOrder(engine) {
+  const catalogue = engine.catalogue(), four = engine.lessonActivations();
+  const first = four.map((n) => catalogue.find((a) => a.name === n)).filter(Boolean);
+  return first.concat(catalogue.filter((a) => !four.includes(a.name)));
 }
 
 // A number short enough to read: 4 significant digits, exponent form when tiny or huge.

@@ -4,7 +4,7 @@
 
 startPage((engine) => {
   const $ = (id) => document.getElementById(id);
-  const catalogue = lessonOrder(engine.catalogue());
+  const catalogue = lessonOrder(engine);
   const optimizers = engine.optimizers();
   const CLASS_COLOURS = ['#2166ac', '#d6604d', '#1b7837', '#762a83', '#e08214'];
   const GRID = 32; // the decision boundary's resolution

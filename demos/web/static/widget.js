@@ -5,7 +5,7 @@
 
 startPage((engine) => {
   const $ = (id) => document.getElementById(id);
-  const catalogue = lessonOrder(engine.catalogue());
+  const catalogue = lessonOrder(engine);
   const sigmoid = catalogue.find((a) => a.name === 'sigmoid');
   const relu = catalogue.find((a) => a.name === 'relu');
   const DEFAULT_VIEW = { x0: -4, x1: 4, y0: -1.25, y1: 2.75 };
