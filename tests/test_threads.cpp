@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
@@ -38,6 +39,18 @@ void operator delete(void* p) noexcept {
 void operator delete[](void* p) noexcept { operator delete(p); }
 void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
 void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
+
+// --- and every malloc call from the code linked statically into it -----------------
+// (this file, slope's library, Eigen's storage inside both; CMake links it with
+// --wrap=malloc), operator new above included.
+namespace {
+std::atomic<long long> g_mallocs{0};
+}
+extern "C" void* __real_malloc(std::size_t n);
+extern "C" void* __wrap_malloc(std::size_t n) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __real_malloc(n);
+}
 
 namespace {
 
@@ -205,6 +218,49 @@ TEST(Memory, StaysFlatOverManyTrainingSteps) {
   if (bytes > 0) {  // mallinfo2 reports nothing under AddressSanitizer
     EXPECT_LT(heap_bytes() - bytes, 16 * 1024) << "malloc'd bytes in use grew";
   }
+}
+
+// After its first steps a training loop allocates nothing: each step's graph takes its
+// nodes, parent lists and buffers from what the previous step's freed (the thread's caches,
+// slope/detail/cache.hpp), and its closures fit in std::function. Counted: every heap call.
+TEST(Memory, ATrainingStepAllocatesNothingAfterItsFirst) {
+  slope::Rng rng(3);
+  const Tensor x(Tensor::Matrix::Random(32, 32)), y(Tensor::Matrix::Random(32, 32));
+  auto allocations_per_step = [](auto&& step) {
+    for (int i = 0; i < 3; ++i) step();
+    const long long before = g_mallocs.load();
+    for (int i = 0; i < 10; ++i) step();
+    return static_cast<double>(g_mallocs.load() - before) / 10.0;
+  };
+  for (const char* act : {"relu", "sigmoid", "gelu"}) {  // bench_tensor's step, fused layers
+    slope::nn::MLP model(std::vector<std::int64_t>(9, 32), act, slope::nn::Init::xavier_uniform(),
+                         rng);
+    slope::optim::SGD<float> opt(model.parameters(), 1e-3);
+    EXPECT_EQ(allocations_per_step([&] {
+                opt.zero_grad();
+                const Tensor loss = slope::mse_loss(model.forward(x), y);
+                loss.backward();
+                opt.step();
+              }),
+              0.0)
+        << act;
+  }
+  // A classifier as the demos train it: unfused activations, cross-entropy, Adam.
+  std::vector<int> labels;
+  for (int i = 0; i < 32; ++i) labels.push_back(i % 3);
+  const slope::nn::Sequential model{
+      slope::nn::Linear(32, 16, true, slope::nn::Init::pytorch(), rng),
+      slope::nn::Activation("tanh"), slope::nn::Activation("relu"),
+      slope::nn::Linear(16, 3, true, slope::nn::Init::pytorch(), rng)};
+  slope::optim::Adam<float> opt(model.parameters(), 1e-3);
+  EXPECT_EQ(allocations_per_step([&] {
+              opt.zero_grad();
+              const Tensor loss = slope::cross_entropy(model.forward(x), labels);
+              loss.backward();
+              opt.step();
+            }),
+            0.0);
+  EXPECT_GT(g_mallocs.load(), 0) << "the counting malloc is not in use";
 }
 
 // The same over 10,000 steps of GPT-2's block shape, with products big enough for the BLAS:

@@ -1,10 +1,10 @@
 #include "slope/tensor.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <sstream>
 #include <string>
-#include <unordered_set>
 
 #include "slope/activation_kernels.hpp"
 #include "slope/activations.hpp"
@@ -26,6 +26,32 @@ using detail::TensorNode;
 template <class T> using Matrix = typename BasicTensor<T>::Matrix;
 using Index = Eigen::Index;
 
+// Every node and buffer of a graph comes from the thread's cache (slope/detail/cache.hpp),
+// so a training step reuses the previous step's memory and allocates nothing.
+template <class T> std::shared_ptr<TensorNode<T>> new_node() {
+  return std::allocate_shared<TensorNode<T>>(detail::Cached<TensorNode<T>>{});
+}
+// A rows x cols matrix for an op to fill: its elements are not set.
+template <class T> Matrix<T> fresh(Index rows, Index cols) {
+  return detail::take_matrix<T>(rows, cols);
+}
+// The value of an expression, in a fresh matrix.
+template <class T, class Expr> Matrix<T> evaluated(const Expr& e) {
+  Matrix<T> m = fresh<T>(e.rows(), e.cols());
+  m = e;
+  return m;
+}
+// A matrix for an op's own use, given back to the cache at the end of its scope.
+template <class T> struct Scratch {
+  Matrix<T> m;
+  Scratch(Index rows, Index cols) : m(fresh<T>(rows, cols)) {}
+  explicit Scratch(Matrix<T>&& from_cache) : m(std::move(from_cache)) {}
+  template <class Expr> explicit Scratch(const Expr& e) : m(evaluated<T>(e)) {}
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { detail::give_matrix(m); }
+};
+
 std::string shape_of(Index r, Index c) {
   return "(" + std::to_string(r) + ", " + std::to_string(c) + ")";
 }
@@ -41,21 +67,39 @@ template <class T>
   throw ShapeError(msg);
 }
 
+// Whether an op on these inputs records its graph: grad mode is on and some input needs a
+// gradient.
+template <class T> bool records(std::initializer_list<const BasicTensor<T>*> inputs) {
+  return grad_enabled() && std::any_of(inputs.begin(), inputs.end(), [](const BasicTensor<T>* in) {
+           return in->requires_grad();
+         });
+}
+
 // The output of an op. The graph is recorded only when grad mode is on and some
-// input needs a gradient; `backward` then sends the output's grad to its parents.
+// input needs a gradient; `backward` then sends the output's grad to its parents. `saved`
+// are tensors the backward reads besides the inputs, kept as parents after them (leaves
+// that need no gradient). A backward that captures at most 16 trivially copyable bytes is
+// stored in the std::function itself, with no allocation.
 template <class T, class Backward>
 BasicTensor<T> make(const char* op, Matrix<T> value,
-                    std::initializer_list<const BasicTensor<T>*> inputs, Backward&& backward) {
-  auto n = std::make_shared<TensorNode<T>>();
+                    std::initializer_list<const BasicTensor<T>*> inputs, Backward&& backward,
+                    std::initializer_list<const BasicTensor<T>*> saved = {}) {
+  auto n = new_node<T>();
   n->value = std::move(value);
   n->op = op;
-  if (grad_enabled())
-    n->requires_grad = std::any_of(inputs.begin(), inputs.end(),
-                                   [](const BasicTensor<T>* in) { return in->requires_grad(); });
+  n->requires_grad = records<T>(inputs);
   if (n->requires_grad) {
+    n->parents.reserve(inputs.size() + saved.size());
     for (const BasicTensor<T>* in : inputs) n->parents.push_back(in->node());
+    for (const BasicTensor<T>* in : saved) n->parents.push_back(in->node());
     n->backward = std::forward<Backward>(backward);
   }
+  return BasicTensor<T>(std::move(n));
+}
+// A tensor an op keeps for its backward: a leaf holding `value`, needing no gradient.
+template <class T> BasicTensor<T> saved(Matrix<T> value) {
+  auto n = new_node<T>();
+  n->value = std::move(value);
   return BasicTensor<T>(std::move(n));
 }
 
@@ -65,7 +109,9 @@ template <class T>
 void accumulate_product(TensorNode<T>& n, const Matrix<T>& a, bool ta, const Matrix<T>& b,
                         bool tb) {
   if (!n.requires_grad) return;
-  gemm<T>(a, ta, b, tb, n.grad, n.grad.size() != 0);
+  const bool add = n.grad.size() != 0;
+  if (!add) n.grad = fresh<T>(ta ? a.cols() : a.rows(), tb ? b.rows() : b.cols());
+  gemm<T>(a, ta, b, tb, n.grad, add);
 }
 
 // Broadcasting in 2-D: each dimension equal, or 1 on one side.
@@ -79,17 +125,21 @@ std::pair<Index, Index> broadcast_shape(const char* op, const BasicTensor<T>& a,
   };
   return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
 }
-// m stretched to (rows, cols) along its dimensions of size 1.
-template <class T> Matrix<T> expand(const Matrix<T>& m, Index rows, Index cols) {
-  if (m.rows() == rows && m.cols() == cols) return m;
+// m stretched to (rows, cols) along its dimensions of size 1 (an expression over m).
+template <class T> auto expand(const Matrix<T>& m, Index rows, Index cols) {
   return m.replicate(m.rows() == rows ? 1 : rows, m.cols() == cols ? 1 : cols);
 }
-// The gradient of a broadcast input: summed over the dimensions it was stretched along.
-template <class T> Matrix<T> reduce_to(const Matrix<T>& g, Index rows, Index cols) {
-  if (g.rows() == rows && g.cols() == cols) return g;
-  if (rows == 1 && cols == 1) return Matrix<T>::Constant(1, 1, g.sum());
-  if (rows == 1) return g.colwise().sum();
-  return g.rowwise().sum();
+// p.grad += g for a broadcast input p: g summed over the dimensions p was stretched along.
+template <class T, class Expr> void accumulate_reduced(TensorNode<T>& p, const Expr& g) {
+  const Index rows = p.value.rows(), cols = p.value.cols();
+  if (g.rows() == rows && g.cols() == cols)
+    p.accumulate(g);
+  else if (rows == 1 && cols == 1)
+    p.accumulate(Matrix<T>::Constant(1, 1, g.sum()));
+  else if (rows == 1)
+    p.accumulate(g.colwise().sum());
+  else
+    p.accumulate(g.rowwise().sum());
 }
 
 // The name of the activation at catalogue position `id`, checked (ids come from act::find).
@@ -111,10 +161,10 @@ std::string number(double x) {
 
 // --- the tensor handle ----------------------------------------------------------
 
-template <class T> BasicTensor<T>::BasicTensor() : node_(std::make_shared<Node>()) {}
+template <class T> BasicTensor<T>::BasicTensor() : node_(new_node<T>()) {}
 
 template <class T>
-BasicTensor<T>::BasicTensor(Matrix value, bool requires_grad) : node_(std::make_shared<Node>()) {
+BasicTensor<T>::BasicTensor(Matrix value, bool requires_grad) : node_(new_node<T>()) {
   node_->value = std::move(value);
   node_->requires_grad = requires_grad;
 }
@@ -150,7 +200,10 @@ BasicTensor<T> BasicTensor<T>::from(std::initializer_list<std::initializer_list<
 }
 
 template <class T> typename BasicTensor<T>::Matrix& BasicTensor<T>::grad() const {
-  if (node_->grad.size() == 0) node_->grad = Matrix::Zero(rows(), cols());
+  if (node_->grad.size() == 0) {
+    node_->grad = fresh<T>(rows(), cols());
+    node_->grad.setZero();
+  }
   return node_->grad;
 }
 
@@ -166,14 +219,18 @@ template <class T> void BasicTensor<T>::zero_grad() const {
   if (node_->grad.size() != 0) node_->grad.setZero();
 }
 
-template <class T> BasicTensor<T> BasicTensor<T>::detach() const { return BasicTensor(value()); }
+template <class T> BasicTensor<T> BasicTensor<T>::detach() const {
+  return BasicTensor(evaluated<T>(value()));
+}
 
 template <class T> void BasicTensor<T>::backward() const {
   if (rows() != 1 || cols() != 1)
     throw std::invalid_argument("slope::Tensor::backward: a " + shape() +
                                 " tensor needs a seed gradient of its shape; only a (1, 1) "
                                 "tensor backpropagates without one");
-  backward(Matrix::Ones(1, 1));
+  Scratch<T> seed(1, 1);
+  seed.m(0, 0) = T(1);
+  backward(seed.m);
 }
 
 template <class T> void BasicTensor<T>::backward(const Matrix& seed) const {
@@ -184,32 +241,46 @@ template <class T> void BasicTensor<T>::backward(const Matrix& seed) const {
   if (seed.rows() != rows() || seed.cols() != cols())
     throw ShapeError("slope::Tensor::backward: seed shape " + shape_of(seed.rows(), seed.cols()) +
                      " differs from the tensor's " + shape());
-  // Topological order by an iterative depth-first search (post-order).
-  std::vector<Node*> order;
-  std::unordered_set<Node*> seen{node_.get()};
-  std::vector<std::pair<Node*, std::size_t>> stack{{node_.get(), 0}};
+  // Topological order by an iterative depth-first search (post-order). Each pass has its
+  // own number, so a node is marked as reached by writing it, with no set to clear; the
+  // two lists keep their capacity on this thread for the next pass.
+  static std::atomic<std::uint64_t> passes{0};
+  const std::uint64_t pass = passes.fetch_add(1, std::memory_order_relaxed) + 1;
+  thread_local std::vector<Node*> t_order;
+  thread_local std::vector<std::pair<Node*, std::size_t>> t_stack;
+  std::vector<Node*> order = std::move(t_order);  // taken, so a nested pass starts empty
+  std::vector<std::pair<Node*, std::size_t>> stack = std::move(t_stack);
+  order.clear();
+  stack.clear();
+  node_->visited = pass;
+  stack.emplace_back(node_.get(), 0);
   while (!stack.empty()) {
     auto& [n, next] = stack.back();
     if (next < n->parents.size()) {
       Node* p = n->parents[next++].get();
-      if (p->requires_grad && seen.insert(p).second) stack.emplace_back(p, 0);
+      if (p->requires_grad && p->visited != pass) {
+        p->visited = pass;
+        stack.emplace_back(p, 0);
+      }
     } else {
       order.push_back(n);
       stack.pop_back();
     }
   }
   for (Node* n : order)
-    if (n->backward) n->grad.resize(0, 0);  // intermediate: recomputed from scratch
+    if (n->backward) detail::give_matrix(n->grad);  // intermediate: recomputed from scratch
   node_->accumulate(seed);
   for (auto it = order.rbegin(); it != order.rend(); ++it)
     if ((*it)->backward && (*it)->grad.size() != 0) (*it)->backward(**it);
+  t_order = std::move(order);
+  t_stack = std::move(stack);
 }
 
 // --- ops: the value and, beside it, its backward ------------------------------
 
 template <class T> BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   if (a.cols() != b.rows()) shape_error("matmul", a, b, "have different inner dimensions");
-  Matrix<T> out;
+  Matrix<T> out = fresh<T>(a.rows(), b.cols());
   gemm<T>(a.value(), false, b.value(), false, out);  // a (n, k) · b (k, m) -> (n, m)
   return make<T>("matmul", std::move(out), {&a, &b}, [](TensorNode<T>& self) {
     TensorNode<T>& pa = *self.parents[0];
@@ -247,7 +318,7 @@ template <class T>
 BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias) {
   const bool has_bias = check_linear(x, weight, bias);
-  Matrix<T> out;
+  Matrix<T> out = fresh<T>(x.rows(), weight.rows());
   gemm<T>(x.value(), false, weight.value(), true, out);  // x (B, in) · W^T (in, out)
   if (has_bias) out.rowwise() += bias.value().row(0);    // + b (1, out) -> (B, out)
   return make<T>("linear", std::move(out), {&x, &weight, &bias}, [has_bias](TensorNode<T>& self) {
@@ -258,87 +329,86 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
 
 // linear + activation, fused. Column-major, so column j of z (B, out) is one output unit
 // over the batch: contiguous, with one bias. Each pass below handles a column while it is
-// in cache.
+//  in cache.
 template <class T>
 BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias, std::size_t id, BasicTensor<T>* pre) {
   const char* name = activation_name(id, "linear");
   const bool has_bias = check_linear(x, weight, bias);
-  BasicTensor<T> z;  // the pre-activation: a leaf the backward and the probes share
+  // The pre-activation: a leaf the backward (as a saved tensor) and the probes share.
+  BasicTensor<T> z = saved<T>(fresh<T>(x.rows(), weight.rows()));
   Matrix<T>& zv = z.value();
   gemm<T>(x.value(), false, weight.value(), true, zv);  // x (B, in) · W^T (in, out)
   const Index rows = zv.rows();
   const auto n = static_cast<std::size_t>(rows);
-  Matrix<T> out(rows, zv.cols());
+  Matrix<T> out = fresh<T>(rows, zv.cols());
   for (Index j = 0; j < zv.cols(); ++j) {  // z += b, h = f(z): one pass
     if (has_bias) zv.col(j).array() += bias.value()(0, j);
     act::values(id, zv.col(j).data(), out.col(j).data(), n);
   }
   if (pre != nullptr) *pre = z;
-  return make<T>(
-      name, std::move(out), {&x, &weight, &bias}, [z, has_bias, id](TensorNode<T>& self) {
-        const Matrix<T>& zz = z.value();
-        TensorNode<T>& pb = *self.parents[2];
-        const bool bias_grad = has_bias && pb.requires_grad;
-        Matrix<T> dz(zz.rows(), zz.cols());
-        Matrix<T> db(1, bias_grad ? zz.cols() : 0);
-        const auto len = static_cast<std::size_t>(zz.rows());
-        for (Index j = 0; j < zz.cols(); ++j) {  // dz = f'(z) * g, db = sum of dz
-          act::slopes_times(id, zz.col(j).data(), self.grad.col(j).data(), dz.col(j).data(), len);
-          if (bias_grad) db(0, j) = dz.col(j).sum();
-        }
-        if (bias_grad) pb.accumulate(db);
-        linear_products(self, dz);
-      });
+  return make<T>(name, std::move(out), {&x, &weight, &bias},
+                 [id](TensorNode<T>& self) {
+                   const Matrix<T>& zz = self.parents[3]->value;
+                   TensorNode<T>& pb = *self.parents[2];
+                   const bool bias_grad = pb.value.size() != 0 && pb.requires_grad;
+                   Scratch<T> dz(zz.rows(), zz.cols()), db(1, bias_grad ? zz.cols() : 0);
+                   const auto len = static_cast<std::size_t>(zz.rows());
+                   for (Index j = 0; j < zz.cols(); ++j) {  // dz = f'(z) * g, db = sum of dz
+                     act::slopes_times(id, zz.col(j).data(), self.grad.col(j).data(),
+                                       dz.m.col(j).data(), len);
+                     if (bias_grad) db.m(0, j) = dz.m.col(j).sum();
+                   }
+                   if (bias_grad) pb.accumulate(db.m);
+                   linear_products(self, dz.m);
+                 },
+                 {&z});
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::t() const {
-  return make<T>("transpose", value().transpose(), {this},
+  return make<T>("transpose", evaluated<T>(value().transpose()), {this},
                  [](TensorNode<T>& self) { self.parents[0]->accumulate(self.grad.transpose()); });
 }
 
 template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const auto [r, c] = broadcast_shape("add", a, b);
   Matrix<T> out = (a.rows() == r && a.cols() == c && b.rows() == r && b.cols() == c)
-                      ? Matrix<T>(a.value() + b.value())
-                      : Matrix<T>(expand<T>(a.value(), r, c) + expand<T>(b.value(), r, c));
+                      ? evaluated<T>(a.value() + b.value())
+                      : evaluated<T>(expand<T>(a.value(), r, c) + expand<T>(b.value(), r, c));
   return make<T>("add", std::move(out), {&a, &b}, [](TensorNode<T>& self) {
     for (auto& p : self.parents)
-      if (p->requires_grad)
-        p->accumulate(reduce_to<T>(self.grad, p->value.rows(), p->value.cols()));
+      if (p->requires_grad) accumulate_reduced(*p, self.grad);
   });
 }
 
 template <class T> BasicTensor<T> operator*(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const auto [r, c] = broadcast_shape("mul", a, b);
-  Matrix<T> out = expand<T>(a.value(), r, c).cwiseProduct(expand<T>(b.value(), r, c));
+  Matrix<T> out = evaluated<T>(expand<T>(a.value(), r, c).cwiseProduct(expand<T>(b.value(), r, c)));
   return make<T>("mul", std::move(out), {&a, &b}, [](TensorNode<T>& self) {
     TensorNode<T>& pa = *self.parents[0];
     TensorNode<T>& pb = *self.parents[1];
     const Index rows = self.grad.rows(), cols = self.grad.cols();
     if (pa.requires_grad)  // d(a*b)/da = b
-      pa.accumulate(reduce_to<T>(self.grad.cwiseProduct(expand<T>(pb.value, rows, cols)),
-                                 pa.value.rows(), pa.value.cols()));
+      accumulate_reduced(pa, self.grad.cwiseProduct(expand<T>(pb.value, rows, cols)));
     if (pb.requires_grad)
-      pb.accumulate(reduce_to<T>(self.grad.cwiseProduct(expand<T>(pa.value, rows, cols)),
-                                 pb.value.rows(), pb.value.cols()));
+      accumulate_reduced(pb, self.grad.cwiseProduct(expand<T>(pa.value, rows, cols)));
   });
 }
 
 template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a) { return a * T(-1); }
 
 template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, ScalarOf<T> c) {
-  return make<T>("add", (a.value().array() + c).matrix(), {&a},
+  return make<T>("add", evaluated<T>((a.value().array() + c).matrix()), {&a},
                  [](TensorNode<T>& self) { self.parents[0]->accumulate(self.grad); });
 }
 
 template <class T> BasicTensor<T> operator*(const BasicTensor<T>& a, ScalarOf<T> c) {
-  return make<T>("mul", a.value() * c, {&a},
+  return make<T>("mul", evaluated<T>(a.value() * c), {&a},
                  [c](TensorNode<T>& self) { self.parents[0]->accumulate(self.grad * c); });
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::exp() const {
-  Matrix out = value().array().exp().matrix();
+  Matrix out = evaluated<T>(value().array().exp().matrix());
   if (!out.allFinite() && value().allFinite())
     throw std::domain_error("slope::Tensor::exp: overflows for an element of " +
                             number(value().maxCoeff()));
@@ -351,13 +421,14 @@ template <class T> BasicTensor<T> BasicTensor<T>::log() const {
   if (value().size() != 0 && !(value().minCoeff() > T(0)))
     throw std::domain_error("slope::Tensor::log: needs positive elements, got " +
                             number(value().minCoeff()));
-  return make<T>("log", value().array().log().matrix(), {this}, [](TensorNode<T>& self) {
-    self.parents[0]->accumulate(self.grad.cwiseQuotient(self.parents[0]->value));
-  });
+  return make<T>("log", evaluated<T>(value().array().log().matrix()), {this},
+                 [](TensorNode<T>& self) {
+                   self.parents[0]->accumulate(self.grad.cwiseQuotient(self.parents[0]->value));
+                 });
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::pow(T p) const {
-  Matrix out = value().array().pow(p).matrix();
+  Matrix out = evaluated<T>(value().array().pow(p).matrix());
   if (out.hasNaN() || (!out.allFinite() && value().allFinite())) {
     Index i = 0, j = 0;
     (!out.array().isFinite()).matrix().template cast<int>().maxCoeff(&i, &j);
@@ -373,10 +444,11 @@ template <class T> BasicTensor<T> BasicTensor<T>::pow(T p) const {
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::sum() const {
-  return make<T>("sum", Matrix::Constant(1, 1, value().sum()), {this}, [](TensorNode<T>& self) {
-    const Matrix& x = self.parents[0]->value;
-    self.parents[0]->accumulate(Matrix::Constant(x.rows(), x.cols(), self.grad(0, 0)));
-  });
+  return make<T>(
+      "sum", evaluated<T>(Matrix::Constant(1, 1, value().sum())), {this}, [](TensorNode<T>& self) {
+        const Matrix& x = self.parents[0]->value;
+        self.parents[0]->accumulate(Matrix::Constant(x.rows(), x.cols(), self.grad(0, 0)));
+      });
 }
 
 namespace {
@@ -389,7 +461,8 @@ void check_axis(const char* op, int axis) {
 
 template <class T> BasicTensor<T> BasicTensor<T>::sum(int axis) const {
   check_axis("sum", axis);
-  Matrix out = axis == 0 ? Matrix(value().colwise().sum()) : Matrix(value().rowwise().sum());
+  Matrix out =
+      axis == 0 ? evaluated<T>(value().colwise().sum()) : evaluated<T>(value().rowwise().sum());
   return make<T>("sum", std::move(out), {this}, [](TensorNode<T>& self) {
     const Matrix& x = self.parents[0]->value;
     self.parents[0]->accumulate(expand<T>(self.grad, x.rows(), x.cols()));
@@ -411,19 +484,19 @@ template <class T> BasicTensor<T> BasicTensor<T>::mean(int axis) const {
 template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std::size_t id) {
   const char* name = activation_name(id, "apply_activation");
   const Matrix<T>& z = x.value();  // (B, n) -> (B, n)
-  Matrix<T> out(z.rows(), z.cols());
+  Matrix<T> out = fresh<T>(z.rows(), z.cols());
   act::values(id, z.data(), out.data(), static_cast<std::size_t>(z.size()));
   return make<T>(name, std::move(out), {&x}, [id](TensorNode<T>& self) {
     TensorNode<T>& p = *self.parents[0];
     if (!p.requires_grad) return;
     const auto n = static_cast<std::size_t>(p.value.size());
     if (p.grad.size() == 0) {  // dz = g * f'(z), written straight into the gradient
-      p.grad.resize(p.value.rows(), p.value.cols());
+      p.grad = fresh<T>(p.value.rows(), p.value.cols());
       act::slopes_times(id, p.value.data(), self.grad.data(), p.grad.data(), n);
     } else {
-      Matrix<T> dz(p.value.rows(), p.value.cols());
-      act::slopes_times(id, p.value.data(), self.grad.data(), dz.data(), n);
-      p.grad += dz;
+      Scratch<T> dz(p.value.rows(), p.value.cols());
+      act::slopes_times(id, p.value.data(), self.grad.data(), dz.m.data(), n);
+      p.grad += dz.m;
     }
   });
 }
@@ -461,66 +534,77 @@ BasicTensor<T> layer_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
     throw std::invalid_argument("slope::layer_norm: eps must be finite and >= 0, got " +
                                 number(eps));
   // Per row b: mean_b, rstd_b = 1 / sqrt(var_b + eps); xhat = (x - mean) * rstd. (B, 1) each.
-  Matrix<T> mean = x.value().rowwise().mean();
-  Matrix<T> out = x.value().colwise() - mean.col(0);  // (B, C), then xhat, then y
-  Matrix<T> rstd = (out.array().square().rowwise().mean() + static_cast<T>(eps)).rsqrt().matrix();
-  out = (out.array().colwise() * rstd.col(0).array()).matrix();
+  // Both kept for the backward, as saved tensors.
+  const BasicTensor<T> row_mean = saved<T>(evaluated<T>(x.value().rowwise().mean()));
+  Matrix<T> out = evaluated<T>(x.value().colwise() - row_mean.value().col(0));  // then xhat, then y
+  const BasicTensor<T> row_rstd = saved<T>(
+      evaluated<T>((out.array().square().rowwise().mean() + static_cast<T>(eps)).rsqrt().matrix()));
+  out = (out.array().colwise() * row_rstd.value().col(0).array()).matrix();
   if (has_w) out = (out.array().rowwise() * weight.value().row(0).array()).matrix();
   if (has_b) out = (out.array().rowwise() + bias.value().row(0).array()).matrix();
   return make<T>(
       "layer_norm", std::move(out), {&x, &weight, &bias},
-      [mean = std::move(mean), rstd = std::move(rstd), has_w, has_b](TensorNode<T>& self) {
+      [has_w, has_b](TensorNode<T>& self) {
         TensorNode<T>& px = *self.parents[0];
         TensorNode<T>& pw = *self.parents[1];
         TensorNode<T>& pb = *self.parents[2];
+        const Matrix<T>& mean = self.parents[3]->value;
+        const Matrix<T>& rstd = self.parents[4]->value;
         const Matrix<T>& g = self.grad;  // dL/dy (B, C)
-        const Matrix<T> xhat =
-            ((px.value.colwise() - mean.col(0)).array().colwise() * rstd.col(0).array()).matrix();
-        if (has_w) pw.accumulate(g.cwiseProduct(xhat).colwise().sum());  // (1, C)
-        if (has_b) pb.accumulate(g.colwise().sum());                     // (1, C)
+        const Scratch<T> xhat(
+            ((px.value.colwise() - mean.col(0)).array().colwise() * rstd.col(0).array()).matrix());
+        if (has_w) pw.accumulate(g.cwiseProduct(xhat.m).colwise().sum());  // (1, C)
+        if (has_b) pb.accumulate(g.colwise().sum());                       // (1, C)
         if (!px.requires_grad) return;
         // dxhat = g * weight; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),
         // the means over each row's C features (llm.c's layernorm_backward).
-        const Matrix<T> dxhat =
-            has_w ? Matrix<T>((g.array().rowwise() * pw.value.row(0).array()).matrix()) : g;
-        const Matrix<T> m1 = dxhat.rowwise().mean();                     // (B, 1)
-        const Matrix<T> m2 = dxhat.cwiseProduct(xhat).rowwise().mean();  // (B, 1)
-        px.accumulate(
-            ((((dxhat.colwise() - m1.col(0)).array() - xhat.array().colwise() * m2.col(0).array())
-                  .colwise() *
-              rstd.col(0).array())
-                 .matrix()));
-      });
+        const Scratch<T> dxhat(
+            has_w ? evaluated<T>((g.array().rowwise() * pw.value.row(0).array()).matrix())
+                  : evaluated<T>(g));
+        const Scratch<T> m1(dxhat.m.rowwise().mean());                       // (B, 1)
+        const Scratch<T> m2(dxhat.m.cwiseProduct(xhat.m).rowwise().mean());  // (B, 1)
+        px.accumulate(((((dxhat.m.colwise() - m1.m.col(0)).array() -
+                         xhat.m.array().colwise() * m2.m.col(0).array())
+                            .colwise() *
+                        rstd.col(0).array())
+                           .matrix()));
+      },
+      {&row_mean, &row_rstd});
 }
 
 // --- softmax and losses: fused, because composing them is slow and overflows ---
 
 namespace {
 // Row-wise log-sum-exp, shifted by the row maximum so exp never overflows. (n, 1)
+// From the cache: hold it in a Scratch.
 template <class T> Matrix<T> logsumexp_rows(const Matrix<T>& z) {
-  const Matrix<T> m = z.rowwise().maxCoeff();
-  return (m.array() + (z.colwise() - m.col(0)).array().exp().rowwise().sum().log()).matrix();
+  const Scratch<T> m(z.rowwise().maxCoeff());
+  return evaluated<T>(m.m.array() + (z.colwise() - m.m.col(0)).array().exp().rowwise().sum().log());
 }
 }  // namespace
 
 template <class T> BasicTensor<T> log_softmax(const BasicTensor<T>& logits) {
-  Matrix<T> out = logits.value().colwise() - logsumexp_rows<T>(logits.value()).col(0);
+  const Scratch<T> lse(logsumexp_rows<T>(logits.value()));
+  Matrix<T> out = evaluated<T>(logits.value().colwise() - lse.m.col(0));
   return make<T>("log_softmax", std::move(out), {&logits}, [](TensorNode<T>& self) {
     // dx = g - softmax * rowsum(g)
-    const Matrix<T> s = self.value.array().exp().matrix();
-    const Matrix<T> gsum = self.grad.rowwise().sum();
-    self.parents[0]->accumulate(self.grad - (s.array().colwise() * gsum.col(0).array()).matrix());
+    const Scratch<T> s(self.value.array().exp().matrix());
+    const Scratch<T> gsum(self.grad.rowwise().sum());
+    self.parents[0]->accumulate(self.grad -
+                                (s.m.array().colwise() * gsum.m.col(0).array()).matrix());
   });
 }
 
 template <class T> BasicTensor<T> softmax(const BasicTensor<T>& logits) {
   const Matrix<T>& z = logits.value();
-  Matrix<T> out = (z.colwise() - logsumexp_rows<T>(z).col(0)).array().exp().matrix();
+  const Scratch<T> lse(logsumexp_rows<T>(z));
+  Matrix<T> out = evaluated<T>((z.colwise() - lse.m.col(0)).array().exp().matrix());
   return make<T>("softmax", std::move(out), {&logits}, [](TensorNode<T>& self) {
     // dx = s * (g - rowsum(g * s))
     const Matrix<T>& s = self.value;
-    const Matrix<T> dot = self.grad.cwiseProduct(s).rowwise().sum();
-    self.parents[0]->accumulate((s.array() * (self.grad.colwise() - dot.col(0)).array()).matrix());
+    const Scratch<T> dot(self.grad.cwiseProduct(s).rowwise().sum());
+    self.parents[0]->accumulate(
+        (s.array() * (self.grad.colwise() - dot.m.col(0)).array()).matrix());
   });
 }
 
@@ -528,15 +612,19 @@ template <class T>
 BasicTensor<T> mse_loss(const BasicTensor<T>& pred, const BasicTensor<T>& target) {
   if (pred.rows() != target.rows() || pred.cols() != target.cols())
     shape_error("mse_loss", pred, target, "differ");
-  Matrix<T> diff = pred.value() - target.value();
-  const T n = static_cast<T>(std::max<Index>(1, diff.size()));
-  const T loss = diff.squaredNorm() / n;
-  return make<T>("mse_loss", Matrix<T>::Constant(1, 1, loss), {&pred, &target},
-                 [diff = std::move(diff), n](TensorNode<T>& self) {
+  const BasicTensor<T> diff = saved<T>(evaluated<T>(pred.value() - target.value()));
+  const T n = static_cast<T>(std::max<Index>(1, diff.value().size()));
+  const T loss = diff.value().squaredNorm() / n;
+  Matrix<T> out = fresh<T>(1, 1);
+  out(0, 0) = loss;
+  return make<T>("mse_loss", std::move(out), {&pred, &target},
+                 [n](TensorNode<T>& self) {
+                   const Matrix<T>& d = self.parents[2]->value;
                    const T k = T(2) * self.grad(0, 0) / n;  // d/dpred = 2 (pred - target) / n
-                   self.parents[0]->accumulate(diff * k);
-                   self.parents[1]->accumulate(diff * -k);
-                 });
+                   self.parents[0]->accumulate(d * k);
+                   self.parents[1]->accumulate(d * -k);
+                 },
+                 {&diff});
 }
 
 template <class T>
@@ -550,18 +638,25 @@ BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int
       throw std::invalid_argument("slope::cross_entropy: label " + std::to_string(labels[i]) +
                                   " at row " + std::to_string(i) + " is outside [0, " +
                                   std::to_string(z.cols()) + ")");
-  const Matrix<T> lse = logsumexp_rows<T>(z);
+  const Scratch<T> lse(logsumexp_rows<T>(z));
   const T n = static_cast<T>(std::max<Index>(1, z.rows()));
   T loss = 0;
-  for (Index i = 0; i < z.rows(); ++i) loss += lse(i, 0) - z(i, labels[i]);
-  return make<T>("cross_entropy", Matrix<T>::Constant(1, 1, loss / n), {&logits},
-                 [labels, n](TensorNode<T>& self) {
-                   // d/dz = (softmax(z) - onehot(label)) / n
-                   const Matrix<T>& zz = self.parents[0]->value;
-                   Matrix<T> g = (zz.colwise() - logsumexp_rows<T>(zz).col(0)).array().exp();
-                   for (Index i = 0; i < g.rows(); ++i) g(i, labels[i]) -= T(1);
-                   self.parents[0]->accumulate(g * (self.grad(0, 0) / n));
-                 });
+  for (Index i = 0; i < z.rows(); ++i) loss += lse.m(i, 0) - z(i, labels[i]);
+  // The backward's softmax(z) - onehot(label), formed here while lse is at hand, when a
+  // gradient will be asked for (so the labels need not be kept).
+  BasicTensor<T> g;
+  if (records<T>({&logits})) {
+    g = saved<T>(evaluated<T>((z.colwise() - lse.m.col(0)).array().exp()));
+    for (Index i = 0; i < z.rows(); ++i) g.value()(i, labels[i]) -= T(1);
+  }
+
+  Matrix<T> out = fresh<T>(1, 1);
+  out(0, 0) = loss / n;
+  return make<T>("cross_entropy", std::move(out), {&logits},
+                 [n](TensorNode<T>& self) {  // d/dz = (softmax(z) - onehot(label)) / n
+                   self.parents[0]->accumulate(self.parents[1]->value * (self.grad(0, 0) / n));
+                 },
+                 {&g});
 }
 
 template <class T> double accuracy(const BasicTensor<T>& logits, const std::vector<int>& labels) {
@@ -592,14 +687,14 @@ BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
       (x.unaryExpr([](T v) { return act::Softplus::value(v); }).array() - x.array() * y.array())
           .sum() /
       n;
-  return make<T>("binary_cross_entropy_with_logits", Matrix<T>::Constant(1, 1, loss),
+  return make<T>("binary_cross_entropy_with_logits", evaluated<T>(Matrix<T>::Constant(1, 1, loss)),
                  {&logits, &target}, [n](TensorNode<T>& self) {
                    const Matrix<T>& xx = self.parents[0]->value;
                    const Matrix<T>& yy = self.parents[1]->value;
                    const T k = self.grad(0, 0) / n;
-                   const Matrix<T> s = xx.unaryExpr([](T v) { return act::Sigmoid::value(v); });
-                   self.parents[0]->accumulate((s - yy) * k);  // sigmoid(x) - y
-                   self.parents[1]->accumulate(xx * -k);       // -x
+                   const Scratch<T> s(xx.unaryExpr([](T v) { return act::Sigmoid::value(v); }));
+                   self.parents[0]->accumulate((s.m - yy) * k);  // sigmoid(x) - y
+                   self.parents[1]->accumulate(xx * -k);         // -x
                  });
 }
 
@@ -611,16 +706,16 @@ BasicTensor<T> hinge_loss(const BasicTensor<T>& scores, const BasicTensor<T>& ta
   const Matrix<T>& y = target.value();
   const T n = static_cast<T>(std::max<Index>(1, s.size()));
   const T loss = (T(1) - y.array() * s.array()).max(T(0)).sum() / n;
-  return make<T>("hinge_loss", Matrix<T>::Constant(1, 1, loss), {&scores, &target},
+  return make<T>("hinge_loss", evaluated<T>(Matrix<T>::Constant(1, 1, loss)), {&scores, &target},
                  [n](TensorNode<T>& self) {
                    const Matrix<T>& ss = self.parents[0]->value;
                    const Matrix<T>& yy = self.parents[1]->value;
                    const T k = self.grad(0, 0) / n;
                    // Inside the margin (1 - y s > 0) the slope is -y (wrt s) and -s (wrt y).
-                   const Matrix<T> active =
-                       ((T(1) - yy.array() * ss.array()) > T(0)).template cast<T>().matrix();
-                   self.parents[0]->accumulate(active.cwiseProduct(yy) * -k);
-                   self.parents[1]->accumulate(active.cwiseProduct(ss) * -k);
+                   const Scratch<T> active(
+                       ((T(1) - yy.array() * ss.array()) > T(0)).template cast<T>().matrix());
+                   self.parents[0]->accumulate(active.m.cwiseProduct(yy) * -k);
+                   self.parents[1]->accumulate(active.m.cwiseProduct(ss) * -k);
                  });
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "slope/activations.hpp"
+#include "slope/detail/cache.hpp"
 
 namespace slope {
 
@@ -51,34 +52,41 @@ int num_threads();
 namespace detail {
 template <class T> struct TensorNode {
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using Parents = std::vector<std::shared_ptr<TensorNode>, Cached<std::shared_ptr<TensorNode>>>;
   Matrix value;
   Matrix grad;  // 0 x 0 until a gradient arrives
   bool requires_grad = false;
   const char* op = "leaf";
-  std::vector<std::shared_ptr<TensorNode>> parents;
+  // The inputs, then any tensor the backward keeps (a leaf that needs no gradient).
+  Parents parents;
   std::function<void(TensorNode&)> backward;  // adds this->grad's share to each parent
+  std::uint64_t visited = 0;                  // the last backward() pass that reached it
 
   TensorNode() = default;
   TensorNode(const TensorNode&) = delete;
   TensorNode& operator=(const TensorNode&) = delete;
   // Frees a long chain of parents iteratively: shared_ptr's own destructor would recurse
-  // once per node and overflow the stack on a graph a million ops deep.
+  // once per node and overflow the stack on a graph a million ops deep. The buffers go to
+  // the thread's cache (slope/detail/cache.hpp) for the next step's graph.
   ~TensorNode() {
-    std::vector<std::shared_ptr<TensorNode>> stack = std::move(parents);
+    Parents stack = std::move(parents);
     while (!stack.empty()) {
       std::shared_ptr<TensorNode> n = std::move(stack.back());
       stack.pop_back();
       if (n.use_count() == 1)  // the last owner: adopt its parents before it dies
         for (auto& p : n->parents) stack.push_back(std::move(p));
     }
+    give_matrix(value);
+    give_matrix(grad);
   }
 
   // grad += g, allocating on the first contribution. Only for nodes that need it.
   template <class Expr> void accumulate(const Expr& g) {
     if (!requires_grad) return;
-    if (grad.size() == 0)
+    if (grad.size() == 0) {
+      grad = take_matrix<T>(g.rows(), g.cols());
       grad = g;
-    else
+    } else
       grad += g;
   }
 };
