@@ -130,15 +130,17 @@ Value detail::affine(const Value& b, const std::vector<Value>& w, const std::vec
     same_tape(b, x[i]);
   }
   if (w.empty()) return b;
+  t.reserve(static_cast<std::uint32_t>(2 * w.size()));
   double sum = b.data();
   std::uint32_t sum_id = b.id();
   Slot last{};
   for (std::size_t i = 0; i < w.size(); ++i) {
     const double wi = w[i].data(), xi = x[i].data(), p = wi * xi;
-    const std::uint32_t prod = t.push(p, Edge{xi, wi, w[i].id(), x[i].id()}, Op::Mul, 0, 0).id;
+    const std::uint32_t prod =
+        t.push_reserved(p, Edge{xi, wi, w[i].id(), x[i].id()}, Op::Mul, 0, 0).id;
     sum += p;
     const bool final = i + 1 == w.size();
-    last = t.push(sum, Edge{1.0, 1.0, sum_id, prod}, Op::Add, 0, final ? 1 : 0);
+    last = t.push_reserved(sum, Edge{1.0, 1.0, sum_id, prod}, Op::Add, 0, final ? 1 : 0);
     sum_id = last.id;
   }
   return {&t, last};

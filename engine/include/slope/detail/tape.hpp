@@ -70,6 +70,15 @@ class Tape {
   // 0: an inner node of a fused op, kept alive by the node above it).
   Slot push(double data, const Edge& e, Op op, std::uint8_t act = 0, std::uint32_t refs = 1) {
     if (size_ == capacity_) grow();
+    return push_reserved(data, e, op, act, refs);
+  }
+  // Room for n more nodes, so that n push_reserved calls need no check (a loop of them keeps
+  // its running values in registers: no call to grow() can happen inside it).
+  void reserve(std::uint32_t n) {
+    while (capacity_ - size_ < n) grow();
+  }
+  Slot push_reserved(double data, const Edge& e, Op op, std::uint8_t act = 0,
+                     std::uint32_t refs = 1) {
     Chunk& c = *chunks_[size_ >> kChunkBits];
     const std::uint32_t o = size_ & kMask;
     c.scalar[o] = Scalar{data, 0.0};
