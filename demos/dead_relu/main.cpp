@@ -158,11 +158,11 @@ void plot_dead_vs_lr(const fs::path& dir, const std::vector<std::string>& acts, 
 
 void plot_born_dead(const fs::path& dir) {
   std::string body =
-      "  set title \"born-dead ReLU networks (input dim 1, no biases, He normal): Monte Carlo "
-      "vs 1-(1-2^{-N})^H\"\n"
+      "  set title \"born-dead ReLU networks (input dim 1, no biases, He normal)\\n"
+      "measured by Monte Carlo (± stderr) against the bound 1-(1-2^{-N})^H\"\n"
       "  set xlabel \"width N\"\n  set ylabel \"probability the network is constant\"\n"
       "  set xrange [1.5:10.5]\n  set samples 200\n  set yrange [0:1.05]\n  set grid\n"
-      "  set key bottom left opaque box\n  plot ";
+      "  set key top right opaque box\n  plot ";
   std::string sep;
   for (std::size_t i = 0; i < kBornDepths.size(); ++i) {
     const int h = kBornDepths[i];
@@ -170,9 +170,9 @@ void plot_born_dead(const fs::path& dir) {
     // the bound is a formula in N, drawn as one.
     body += fmt::format(
         "{0}\"born_dead.csv\" skip 1 using 1:($2 == {1} ? $4 : NaN):($2 == {1} ? $5 : NaN) with "
-        "yerrorbars pt 7 ps 1.2 lw 1.5 lc rgb \"{2}\" title \"H = {1}, Monte Carlo (± stderr)\", "
+        "yerrorbars pt 7 ps 1.2 lw 1.5 lc rgb \"{2}\" title \"H = {1}: measured\", "
         "\\\n       1 - (1 - 2**(-x))**{1} with lines lw 1.5 dt 2 lc rgb \"{2}\" title "
-        "\"H = {1}, bound 1-(1-2^{{-N}})^{{{1}}}\"",
+        "\"H = {1}: bound\"",
         sep, h, demo::series_colour(i));
     sep = ", \\\n       ";
   }
