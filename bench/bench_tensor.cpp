@@ -122,20 +122,30 @@ template <class T, class A> void BM_Floor(benchmark::State& state) {
     for (std::size_t l = 0; l < L; ++l) {  // forward
       const Matrix<T>& in = l == 0 ? x : H[l - 1];
       slope::gemm<T>(in, false, W[l], true, Z[l]);
-      Z[l].rowwise() += b[l].row(0);
-      if (l + 1 < L) slope::act::values<A>(Z[l].data(), H[l].data(), Z[l].size());
+      if (l + 1 < L)  // z += b, h = f(z), a column at a time, split as slope splits it
+        slope::parallel_for(c.width, Z[l].size(), [&](Eigen::Index j) {
+          Z[l].col(j).array() += b[l](0, j);
+          slope::act::values<A>(Z[l].col(j).data(), H[l].col(j).data(), c.batch);
+        });
+      else
+        Z[l].rowwise() += b[l].row(0);
     }
     const Matrix<T>& out = Z[L - 1];  // the output layer is linear
     const T loss = (out - y).squaredNorm() / n;
     dH = (out - y) * (T(2) / n);
     for (std::size_t l = L; l-- > 0;) {  // backward
-      if (l + 1 < L)
-        slope::act::slopes_times<A>(Z[l].data(), dH.data(), dZ.data(), Z[l].size());
-      else
+      if (l + 1 < L) {
+        slope::parallel_for(c.width, Z[l].size(), [&](Eigen::Index j) {
+          slope::act::slopes_times<A>(Z[l].col(j).data(), dH.col(j).data(), dZ.col(j).data(),
+                                      c.batch);
+          db[l](0, j) = dZ.col(j).sum();
+        });
+      } else {
         dZ = dH;
+        db[l] = dZ.colwise().sum();
+      }
       const Matrix<T>& in = l == 0 ? x : H[l - 1];
       slope::gemm<T>(dZ, true, in, false, dW[l]);
-      db[l] = dZ.colwise().sum();
       if (l > 0) slope::gemm<T>(dZ, false, W[l], false, dH);
     }
     for (std::size_t l = 0; l < L; ++l) {  // SGD

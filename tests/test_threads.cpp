@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <slope/slope.hpp>
@@ -181,6 +182,26 @@ TEST(Threads, OneAndTwoGemmThreadsGiveTheSameLoss) {
   slope::set_num_threads(original);
   EXPECT_NEAR(l1, l2, 1e-5f * std::abs(l1));
   EXPECT_LT((g1 - g2).cwiseAbs().maxCoeff(), 1e-5f * g1.cwiseAbs().maxCoeff());
+}
+
+// The elementwise passes split over the threads (slope::parallel_for: activations forward
+// and backward, both gradient paths) give the same numbers on one thread and on two.
+TEST(Threads, ElementwisePassesGiveTheSameNumbersOnOneAndTwoThreads) {
+  const int original = slope::num_threads();
+  const Tensor::Matrix m = Tensor::Matrix::Random(256, 300);  // 76,800 elements: split
+  ASSERT_GE(m.size(), slope::kParallelMinElements);
+  auto run = [&](int threads) {
+    slope::set_num_threads(threads);
+    const Tensor x(m, true);
+    const Tensor y = slope::apply(x, "gelu") + slope::apply(x, "tanh");  // 2nd grad adds
+    y.backward(Tensor::Matrix::Constant(256, 300, 0.5f));
+    return std::pair{Tensor::Matrix(y.value()), Tensor::Matrix(x.grad())};
+  };
+  const auto one = run(1), two = run(2);
+  slope::set_num_threads(original);
+  EXPECT_TRUE((one.first.array() == two.first.array()).all());
+  EXPECT_TRUE((one.second.array() == two.second.array()).all());
+  EXPECT_GT(one.second.cwiseAbs().minCoeff(), 0.0f);  // every gradient element was written
 }
 
 TEST(Threads, SetNumThreadsRejectsFewerThanOne) {

@@ -142,6 +142,15 @@ template <class T, class Expr> void accumulate_reduced(TensorNode<T>& p, const E
     p.accumulate(g.rowwise().sum());
 }
 
+// f(at, length) over the elements [0, size) of a matrix, in chunks split over the threads
+// (parallel_for): for elementwise work on a matrix's flat storage.
+template <class F> void in_chunks(Index size, const F& f) {
+  constexpr Index kChunk = 8192;  // a multiple of every SIMD batch width
+  parallel_for((size + kChunk - 1) / kChunk, size, [&](Index c) {
+    f(c * kChunk, static_cast<std::size_t>(std::min(kChunk, size - c * kChunk)));
+  });
+}
+
 // The name of the activation at catalogue position `id`, checked (ids come from act::find).
 const char* activation_name(std::size_t id, const char* op) {
   if (id >= act::count)
@@ -342,27 +351,27 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   const Index rows = zv.rows();
   const auto n = static_cast<std::size_t>(rows);
   Matrix<T> out = fresh<T>(rows, zv.cols());
-  for (Index j = 0; j < zv.cols(); ++j) {  // z += b, h = f(z): one pass
+  parallel_for(zv.cols(), zv.size(), [&](Index j) {  // z += b, h = f(z): one pass
     if (has_bias) zv.col(j).array() += bias.value()(0, j);
     act::values(id, zv.col(j).data(), out.col(j).data(), n);
-  }
+  });
   if (pre != nullptr) *pre = z;
-  return make<T>(name, std::move(out), {&x, &weight, &bias},
-                 [id](TensorNode<T>& self) {
-                   const Matrix<T>& zz = self.parents[3]->value;
-                   TensorNode<T>& pb = *self.parents[2];
-                   const bool bias_grad = pb.value.size() != 0 && pb.requires_grad;
-                   Scratch<T> dz(zz.rows(), zz.cols()), db(1, bias_grad ? zz.cols() : 0);
-                   const auto len = static_cast<std::size_t>(zz.rows());
-                   for (Index j = 0; j < zz.cols(); ++j) {  // dz = f'(z) * g, db = sum of dz
-                     act::slopes_times(id, zz.col(j).data(), self.grad.col(j).data(),
-                                       dz.m.col(j).data(), len);
-                     if (bias_grad) db.m(0, j) = dz.m.col(j).sum();
-                   }
-                   if (bias_grad) pb.accumulate(db.m);
-                   linear_products(self, dz.m);
-                 },
-                 {&z});
+  return make<T>(
+      name, std::move(out), {&x, &weight, &bias},
+      [id](TensorNode<T>& self) {
+        const Matrix<T>& zz = self.parents[3]->value;
+        TensorNode<T>& pb = *self.parents[2];
+        const bool bias_grad = pb.value.size() != 0 && pb.requires_grad;
+        Scratch<T> dz(zz.rows(), zz.cols()), db(1, bias_grad ? zz.cols() : 0);
+        const auto len = static_cast<std::size_t>(zz.rows());
+        parallel_for(zz.cols(), zz.size(), [&](Index j) {  // dz = f'(z) * g, db = sum of dz
+          act::slopes_times(id, zz.col(j).data(), self.grad.col(j).data(), dz.m.col(j).data(), len);
+          if (bias_grad) db.m(0, j) = dz.m.col(j).sum();
+        });
+        if (bias_grad) pb.accumulate(db.m);
+        linear_products(self, dz.m);
+      },
+      {&z});
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::t() const {
@@ -485,18 +494,29 @@ template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std:
   const char* name = activation_name(id, "apply_activation");
   const Matrix<T>& z = x.value();  // (B, n) -> (B, n)
   Matrix<T> out = fresh<T>(z.rows(), z.cols());
-  act::values(id, z.data(), out.data(), static_cast<std::size_t>(z.size()));
+  in_chunks(z.size(), [&](Index at, std::size_t len) {
+    act::values(id, z.data() + at, out.data() + at, len);
+  });
   return make<T>(name, std::move(out), {&x}, [id](TensorNode<T>& self) {
     TensorNode<T>& p = *self.parents[0];
     if (!p.requires_grad) return;
-    const auto n = static_cast<std::size_t>(p.value.size());
+    const T* zs = p.value.data();
+    const T* g = self.grad.data();
     if (p.grad.size() == 0) {  // dz = g * f'(z), written straight into the gradient
       p.grad = fresh<T>(p.value.rows(), p.value.cols());
-      act::slopes_times(id, p.value.data(), self.grad.data(), p.grad.data(), n);
+      T* dz = p.grad.data();
+      in_chunks(p.value.size(), [&](Index at, std::size_t len) {
+        act::slopes_times(id, zs + at, g + at, dz + at, len);
+      });
     } else {
       Scratch<T> dz(p.value.rows(), p.value.cols());
-      act::slopes_times(id, p.value.data(), self.grad.data(), dz.m.data(), n);
-      p.grad += dz.m;
+      T* d = dz.m.data();
+      T* acc = p.grad.data();
+      in_chunks(p.value.size(), [&](Index at, std::size_t len) {
+        act::slopes_times(id, zs + at, g + at, d + at, len);
+        using Flat = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+        Flat(acc + at, static_cast<Index>(len)) += Flat(d + at, static_cast<Index>(len));
+      });
     }
   });
 }
