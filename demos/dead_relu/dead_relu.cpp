@@ -33,20 +33,6 @@ std::vector<Setting> settings(const std::vector<double>& lrs, double fixed_lr, d
   return out;
 }
 
-UnitTracker::Change UnitTracker::record(const std::vector<bool>& dead) {
-  Change c;
-  for (std::size_t j = 0; j < dead.size(); ++j) {
-    c.dead += dead[j];
-    if (!first_ && j < previous_.size()) {
-      c.deaths += dead[j] && !previous_[j];
-      c.revivals += !dead[j] && previous_[j];
-    }
-  }
-  previous_ = dead;
-  first_ = false;
-  return c;
-}
-
 double dead_rows_grad_abs_sum(const nn::Linear& layer, const std::vector<bool>& dead) {
   const Tensor::Matrix& gw = layer.weight.grad();
   const Tensor::Matrix& gb = layer.bias.grad();

@@ -45,21 +45,7 @@ struct Config {
   std::uint64_t seed = kDefaultSeed;
 };
 
-// Deaths and revivals of a layer's units between consecutive records.
-class UnitTracker {
- public:
-  struct Change {
-    std::size_t dead = 0;      // units dead now
-    std::size_t deaths = 0;    // alive at the previous record, dead now
-    std::size_t revivals = 0;  // dead at the previous record, alive now
-  };
-  // `dead[j]`: unit j is dead now. The first record has no deaths or revivals.
-  Change record(const std::vector<bool>& dead);
-
- private:
-  std::vector<bool> previous_;
-  bool first_ = true;
-};
+using demo::UnitTracker;  // deaths and revivals between records (support/step.hpp)
 
 // Sum of |dL/dW| and |dL/db| over the rows of the units marked dead, from the layer's
 // current gradients.

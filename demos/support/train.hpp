@@ -1,6 +1,7 @@
 // The training loop every tensor demo shares: full-batch training on cross-entropy with a
 // probe schedule, and non-finite detection that stops a run and names the step and the
-// layer. The model and the optimizer by name are in model.hpp.
+// layer (one step of it, shared with the browser playground, is in step.hpp). The model
+// and the optimizer by name are in model.hpp.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +17,7 @@
 
 #include "support/model.hpp"
 #include "support/output.hpp"
+#include "support/step.hpp"
 
 namespace CLI {
 class App;  // support/cli.hpp has CLI11, for the main.cpp files that parse flags
@@ -45,14 +47,6 @@ struct Schedule {
   std::size_t probe_every = 20;  // probes and curves at step 0, every probe_every, and last
 };
 
-// Probes of one step, from that step's forward and backward (before its update); each
-// update_ratio from the optimizer step that follows (NaN at the last step).
-struct ProbePoint {
-  std::size_t step = 0;
-  std::vector<probe::LayerStats> layers;  // one per Linear layer, 1 = nearest the input
-  std::vector<probe::BlockStats> blocks;  // one per FeedForward block (none in an MLP)
-};
-
 // One row of curves.csv's observation: loss and accuracy on a split at a step (train:
 // the step's own forward pass, before its update).
 struct CurvePoint {
@@ -60,15 +54,6 @@ struct CurvePoint {
   std::string split;  // "train" or "test"
   double loss = 0;
   double accuracy = 0;
-};
-
-// Where a run turned non-finite: the step, and what (the first layer whose
-// pre-activations or gradient are not finite, or the loss itself).
-struct Divergence {
-  std::size_t step = 0;
-  int layer = 0;  // the Linear layer (1 = nearest the input); 0 when no layer is to blame
-  std::string what;
-  std::string message() const;  // "diverged at step 4: layer 3's pre-activations are ..."
 };
 
 struct History {
@@ -79,10 +64,6 @@ struct History {
   double best_train_accuracy = 0;
   std::size_t best_step = 0;
 };
-
-// Called at every step after the backward pass (the final, untaken step too) with that
-// forward pass's trace and logits, for a demo's own per-step measurements.
-using StepHook = std::function<void(std::size_t step, const probe::Trace&, const Tensor& logits)>;
 
 // Full-batch training of `model` on cross-entropy over `train`, evaluated on `test` (when
 // it has rows) at every probed step. `on_step(k)` is called after each update. A

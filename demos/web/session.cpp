@@ -55,58 +55,37 @@ Session::Session(const Settings& settings)
       model_(demo::make_mlp(split_.first.dim, settings.width, settings.depth,
                             static_cast<std::size_t>(split_.first.classes), settings.activation,
                             init_of(settings), rng_)),
+      module_(model_),
       optimizer_(settings.optim, model_.parameters(), settings.lr) {}
 
+// slope-curves' step (demo::train_step, probed at every step), and the units it found dead.
 StepReport Session::step() {
   if (diverged_) throw std::logic_error("slope::web::Session::step: the run " + *diverged_);
   StepReport r;
   r.step = steps_;
-  std::vector<Tensor> weights;
-  std::vector<Tensor::Matrix> before;
-  optimizer_.zero_grad();
-  {
-    probe::Trace trace;
-    const Tensor logits = model_.forward(x_train_);
-    const Tensor loss = cross_entropy(logits, split_.first.y);
-    r.train_loss = loss.item();
-    r.train_accuracy = accuracy(logits, split_.first.y);
-    if (!std::isfinite(r.train_loss) || !logits.value().allFinite()) {
-      diverged_ = "diverged at step " + std::to_string(steps_) + ": the loss is not finite";
-      return r;
-    }
-    loss.backward();
-    r.layers = probe::layers(trace);
-    for (const auto& l : r.layers)
-      if (!std::isfinite(l.grad_norm)) {
-        diverged_ = "diverged at step " + std::to_string(steps_) + ": layer " +
-                    std::to_string(l.layer) + "'s weight gradient is not finite";
-        return r;
-      }
-    for (std::size_t l = 0; l + 1 < trace.layers().size(); ++l)
-      r.dead.push_back(probe::dead_units(trace, l));
-    for (const auto& l : trace.layers()) {
-      weights.push_back(l.weight);
-      before.push_back(l.weight.value());
-    }
+  const demo::StepResult s = demo::train_step(
+      module_, optimizer_, x_train_, split_.first, x_test_, split_.second, steps_,
+      /*probed=*/true, /*take=*/true, [&](std::size_t, const probe::Trace& trace, const Tensor&) {
+        for (std::size_t l = 0; l + 1 < trace.layers().size(); ++l)
+          r.dead.push_back(probe::dead_units(trace, l));
+      });
+  r.train_loss = s.loss;
+  r.train_accuracy = s.accuracy;
+  if (s.diverged) {
+    diverged_ = s.diverged->message();
+    return r;
   }
-  if (!last_dead_.empty())
-    for (std::size_t l = 0; l < r.dead.size(); ++l)
-      for (std::size_t u = 0; u < r.dead[l].size(); ++u) {
-        if (r.dead[l][u] && !last_dead_[l][u]) ++deaths_;
-        if (!r.dead[l][u] && last_dead_[l][u]) ++revivals_;
-      }
-  last_dead_ = r.dead;
+  r.test_loss = s.test_loss;
+  r.test_accuracy = s.test_accuracy;
+  r.layers = s.probe->layers;
+  trackers_.resize(r.dead.size());
+  for (std::size_t l = 0; l < r.dead.size(); ++l) {
+    const demo::UnitTracker::Change c = trackers_[l].record(r.dead[l]);
+    deaths_ += c.deaths;
+    revivals_ += c.revivals;
+  }
   r.deaths = deaths_;
   r.revivals = revivals_;
-  if (split_.second.n > 0) {
-    const no_grad off;
-    const Tensor logits = model_.forward(x_test_);
-    r.test_loss = cross_entropy(logits, split_.second.y).item();
-    r.test_accuracy = accuracy(logits, split_.second.y);
-  }
-  optimizer_.step();
-  for (std::size_t l = 0; l < weights.size(); ++l)
-    r.layers[l].update_ratio = probe::update_ratio<float>(before[l], weights[l].value());
   ++steps_;
   return r;
 }

@@ -2,7 +2,8 @@
 // to JavaScript values), so the native test suite runs the same code the page runs.
 //
 // A Session is slope-curves' training run taken one step at a time: the same data set and
-// split, the same MLP from the same seed, the same optimizer, the same full-batch step.
+// split, the same MLP from the same seed, the same optimizer, the same full-batch step
+// (demo::train_step, the one demo::train loops over).
 // Each step() measures what the playground draws: losses and accuracies, per-layer
 // gradient norms and update ratios, and which hidden units are dead.
 #pragma once
@@ -18,6 +19,7 @@
 #include <slope/slope.hpp>
 
 #include "support/model.hpp"
+#include "support/step.hpp"
 
 namespace slope::web {
 
@@ -79,9 +81,10 @@ class Session {
   Tensor x_train_, x_test_;
   Rng rng_;
   nn::MLP model_;
+  nn::AnyModule<float> module_;  // model_ as demo::train_step takes it (the same parameters)
   demo::Optimizer optimizer_;
   std::size_t steps_ = 0;
-  std::vector<std::vector<bool>> last_dead_;
+  std::vector<demo::UnitTracker> trackers_;  // one per hidden layer
   std::size_t deaths_ = 0, revivals_ = 0;
   std::optional<std::string> diverged_;
 };

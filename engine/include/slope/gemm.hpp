@@ -36,8 +36,10 @@ inline constexpr Eigen::Index kParallelMinElements = Eigen::Index{1} << 15;
 // write memory of its own and not throw; elementwise work split so gives the same numbers
 // on any number of threads. (The activations, bias and bias-gradient passes of the tensor
 // engine, and bench_tensor's floor, use it.)
+// (Under ThreadSanitizer it always runs on this thread: libgomp is not instrumented, so the
+// sanitizer cannot see the barrier that ends a parallel loop and would report races.)
 template <class F> void parallel_for(Eigen::Index n, Eigen::Index elements, const F& f) {
-#ifdef _OPENMP
+#if defined(_OPENMP) && !defined(__SANITIZE_THREAD__)
   const int threads = Eigen::nbThreads();
   if (threads > 1 && n > 1 && elements >= kParallelMinElements) {
 #pragma omp parallel for num_threads(threads) schedule(static)
