@@ -89,6 +89,9 @@ def main():
                                *tensor_flags)
     _, kernels = bench_json(b("bench_tensor"), "--benchmark_filter=BM_Kernel|BM_MemoryFlat",
                             "--benchmark_min_time=0.2")
+    _, split = bench_json(b("bench_tensor"), "--benchmark_filter=BM_ActivationThreads",
+                          "--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
+                          "--benchmark_min_time=0.2")
     _, scalar = bench_json(b("bench_scalar"), "--benchmark_repetitions=3",
                            "--benchmark_report_aggregates_only=true")
     micrograd = run([sys.executable, os.path.join(HERE, "compare_micrograd.py"), "--build", args.build])
@@ -116,6 +119,17 @@ def main():
         s, sc = v.get("BM_Kernel", float("nan")), v.get("BM_KernelScalar", float("nan"))
         kernel_rows.append(f"| {act} | {s:.2f} | {sc:.2f} | {sc / s:.1f} | {s / copy:.2f} |")
     kernel_rows.append(f"| (a copy of the same bytes) | {copy:.2f} | | | 1.00 |")
+
+    split_ms = {}
+    for k in split:
+        if "threads:" in k["name"] and k.get("run_type") != "aggregate":
+            t = k["name"].split("threads:")[1].split("/")[0]
+            split_ms[t] = min(split_ms.get(t, float("inf")), k["real_time"] / 1000)
+    split_line = (f"gelu forward + backward of a 1024 x 512 float tensor (`BM_ActivationThreads`, "
+                  f"fastest of 5 interleaved repetitions): {split_ms.get('1', float('nan')):.2f} ms "
+                  f"on one thread, {split_ms.get('2', float('nan')):.2f} ms on two "
+                  f"({split_ms.get('1', float('nan')) / split_ms.get('2', float('nan')):.2f}x); "
+                  f"the elementwise passes split by `slope::parallel_for` from 32K elements.")
 
     scalar_rows = ["| workload | median µs | nodes/s |", "|---|---|---|"]
     for s in scalar:
@@ -174,6 +188,8 @@ kernels from the catalogue's one definition (xsimd), the scalar definitions elem
 element, and a copy of the same bytes.
 
 {chr(10).join(kernel_rows)}
+
+{split_line}
 
 ## Scalar engine (`bench_scalar`)
 
