@@ -282,6 +282,23 @@ TEST(Memory, ATrainingStepAllocatesNothingAfterItsFirst) {
             }),
             0.0);
   EXPECT_GT(g_mallocs.load(), 0) << "the counting malloc is not in use";
+
+  // empty_cache hands the kept memory back: the next step allocates again, the one after
+  // does not.
+  auto step = [&] {
+    opt.zero_grad();
+    const Tensor loss = slope::cross_entropy(model.forward(x), labels);
+    loss.backward();
+    opt.step();
+  };
+  slope::empty_cache();
+  long long before = g_mallocs.load();
+  step();
+  EXPECT_GT(g_mallocs.load() - before, 10);
+  step();
+  before = g_mallocs.load();
+  step();
+  EXPECT_EQ(g_mallocs.load() - before, 0);
 }
 
 // The same over 10,000 steps of GPT-2's block shape, with products big enough for the BLAS:

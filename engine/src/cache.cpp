@@ -21,8 +21,13 @@ class BlockCache {
   BlockCache& operator=(const BlockCache&) = delete;
   ~BlockCache() {
     t_closed = true;
+    clear();
+  }
+  void clear() noexcept {
     for (auto& [bytes, blocks] : classes_)
       for (void* p : blocks) ::operator delete(p);
+    classes_.clear();
+    held_ = 0;
   }
 
   void* take(std::size_t bytes) {
@@ -71,8 +76,13 @@ template <class T> class MatrixCache {
   MatrixCache(const MatrixCache&) = delete;
   MatrixCache& operator=(const MatrixCache&) = delete;
   ~MatrixCache() { t_closed = true; }
+  void clear() noexcept {
+    by_size_.clear();
+    held_ = 0;
+  }
 
   Matrix take(Eigen::Index rows, Eigen::Index cols) {
+    if (rows * cols == 0) return Matrix(rows, cols);
     Size& s = by_size_[rows * cols];
     s.peak = std::max(s.peak, ++s.out);
     if (s.kept.empty()) return Matrix(rows, cols);
@@ -84,6 +94,7 @@ template <class T> class MatrixCache {
   }
 
   void give(Matrix& m) noexcept {
+    if (m.size() == 0) return;
     const auto it = by_size_.find(m.size());
     if (it != by_size_.end()) {
       Size& s = it->second;
@@ -151,6 +162,12 @@ template <class T> void give_matrix(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dyna
     c->give(m);
   else
     m.resize(0, 0);
+}
+
+void clear_caches() noexcept {
+  if (BlockCache* c = blocks()) c->clear();
+  if (MatrixCache<float>* c = matrices<float>()) c->clear();
+  if (MatrixCache<double>* c = matrices<double>()) c->clear();
 }
 
 template Eigen::MatrixXf take_matrix<float>(Eigen::Index, Eigen::Index);

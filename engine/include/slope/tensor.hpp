@@ -44,6 +44,12 @@ class no_grad {
 };
 bool grad_enabled();
 
+// Returns to the heap the memory the calling thread keeps for its next graphs (each
+// training step reuses the nodes and buffers the previous one freed; see
+// slope/detail/cache.hpp), as torch.cuda.empty_cache() does for PyTorch's caching
+// allocator. The next step allocates its buffers again.
+void empty_cache();
+
 // Number of threads the matrix products use (Eigen's and the BLAS's); the default is
 // every core.
 void set_num_threads(int n);

@@ -4,10 +4,10 @@
 // Why: every step builds the same graph again, nodes and buffers of the same sizes, and
 // frees the previous step's. Each thread keeps what it frees, blocks by byte size and
 // matrices by element count, and hands it out again before asking the heap. A matrix size
-// keeps no more buffers than were ever out at once, and a cache holds at most
-// kCacheBytes; beyond that a freed block goes back to the heap. Its memory is returned when
-// the thread exits. Memory freed on another thread than the one that took it simply joins
-// that thread's cache.
+// keeps no more buffers than were ever out at once, and each cache (blocks, float matrices,
+// double matrices) holds at most kCacheBytes; beyond that a freed block goes back to the
+// heap. The memory is returned when the thread exits, or at slope::empty_cache(). Memory freed on
+// another thread than the one that took it simply joins that thread's cache.
 #pragma once
 
 #include <Eigen/Core>
@@ -40,5 +40,8 @@ template <class T>
 Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> take_matrix(Eigen::Index rows, Eigen::Index cols);
 // Moves m's buffer into the cache; m is left 0 x 0.
 template <class T> void give_matrix(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& m) noexcept;
+
+// Returns everything the calling thread's caches hold to the heap (slope::empty_cache).
+void clear_caches() noexcept;
 
 }  // namespace slope::detail
