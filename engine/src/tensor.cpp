@@ -340,7 +340,7 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
 
 // linear + activation, fused. Column-major, so column j of z (B, out) is one output unit
 // over the batch: contiguous, with one bias. Each pass below handles a column while it is
-//  in cache.
+// in cache.
 template <class T>
 BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias, std::size_t id, BasicTensor<T>* pre) {
