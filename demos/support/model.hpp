@@ -33,6 +33,10 @@ class Optimizer {
   void step();
   const std::string& name() const { return name_; }
   double lr() const { return lr_; }
+  // The parameters it updates.
+  const std::vector<Tensor>& parameters() const {
+    return sgd_ ? sgd_->parameters() : adam_->parameters();
+  }
 
  private:
   std::string name_;

@@ -67,7 +67,7 @@ StepResult train_step(const nn::AnyModule<float>& model, Optimizer& opt, const T
       return out;
     }
     loss.backward();
-    if ((out.diverged = gradient_divergence(step, trace, model.parameters()))) return out;
+    if ((out.diverged = gradient_divergence(step, trace, opt.parameters()))) return out;
     if (on_forward) on_forward(step, trace, logits);
     out.accuracy = slope::accuracy(logits, train.y);
     if (probed) {

@@ -49,7 +49,8 @@ struct StepResult {
 // cross-entropy against train.y, backward; `on_forward`; then, when `probed`, the probes and
 // the loss and accuracy on `x_test` (when test has rows); then, when `take`, the optimizer
 // step and each probed layer's update ratio. A non-finite loss, logit, pre-activation or
-// gradient ends the step before `on_forward` and the update: `diverged` says where.
+// gradient (of a traced layer's weight, or of any parameter `opt` updates) ends the step
+// before `on_forward` and the update: `diverged` says where.
 StepResult train_step(const nn::AnyModule<float>& model, Optimizer& opt, const Tensor& x_train,
                       const data::Dataset& train, const Tensor& x_test, const data::Dataset& test,
                       std::size_t step, bool probed, bool take, const StepHook& on_forward = {});
