@@ -136,8 +136,8 @@ template <class T, class A> void BM_Floor(benchmark::State& state) {
     for (std::size_t l = L; l-- > 0;) {  // backward
       if (l + 1 < L) {
         slope::parallel_for(c.width, Z[l].size(), [&](Eigen::Index j) {
-          slope::act::slopes_times<A>(Z[l].col(j).data(), dH.col(j).data(), dZ.col(j).data(),
-                                      c.batch);
+          slope::act::slopes_times<A>(Z[l].col(j).data(), H[l].col(j).data(), dH.col(j).data(),
+                                      dZ.col(j).data(), c.batch);
           db[l](0, j) = dZ.col(j).sum();
         });
       } else {
@@ -236,7 +236,7 @@ template <class A> void BM_Kernel(benchmark::State& state) {
   for (float& v : x) v = static_cast<float>(rng.uniform(-6, 6));
   for (auto _ : state) {
     slope::act::values<A>(x.data(), y.data(), kKernelN);
-    slope::act::slopes_times<A>(x.data(), g.data(), dx.data(), kKernelN);
+    slope::act::slopes_times<A>(x.data(), y.data(), g.data(), dx.data(), kKernelN);
     benchmark::DoNotOptimize(dx.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kKernelN));

@@ -22,6 +22,9 @@
 
 #include <slope/activation_kernels.hpp>
 #include <slope/slope.hpp>
+#if SLOPE_SIMD
+#include <xsimd/xsimd.hpp>
+#endif
 
 #include "finite_difference.hpp"
 #include "ulps.hpp"
@@ -592,13 +595,15 @@ template <class T> void expect_kernels_match_scalar(const char* type, double max
       EXPECT_LE(worst, max_ulps) << A::info.name << (slope ? " slope" : " value") << " " << type
                                  << ": " << worst << " ulps at x = " << worst_at;
     }
-    // slopes_times is g * slope, the backward pass.
-    slope::act::slopes_times<A>(x.data(), g.data(), out.data(), x.size());
-    for (std::size_t i = 0; i < x.size(); i += 97) {
-      std::vector<T> s(1);
-      slope::act::slopes<A>(&x[i], s.data(), 1);
-      EXPECT_EQ(out[i], s[0]) << A::info.name;
-    }
+    // slopes_times is g * slope, the backward pass, given y = f(x) from the forward kernel
+    // (sigmoid, tanh and gelu take their slope from it: the same numbers).
+    std::vector<T> y(x.size()), s(x.size());
+    slope::act::values<A>(x.data(), y.data(), x.size());
+    slope::act::slopes<A>(x.data(), s.data(), x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) g[i] = T(0.5) + T(i % 7);
+    slope::act::slopes_times<A>(x.data(), y.data(), g.data(), out.data(), x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(out[i], g[i] * s[i]) << A::info.name << "'(" << x[i] << ") " << type;
   });
 }
 
@@ -608,3 +613,47 @@ TEST(ActivationKernels, SimdEqualsTheScalarDefinitionToAFewUlpsNaNFree) {
   expect_kernels_match_scalar<float>("float", slope_test::kKernelMaxUlps);
   expect_kernels_match_scalar<double>("double", slope_test::kKernelMaxUlps);
 }
+
+#if SLOPE_SIMD
+// slope's batch tanh and float erfc are xsimd's without their branch on whether any lane is
+// small (kernels.cpp): the same numbers, lane for lane, on batches that mix small and large
+// |x| (where xsimd takes both of its paths) and on batches that are all small or all large.
+template <class T> void expect_branch_free_equals_xsimd() {
+  using B = xsimd::batch<T>;
+  std::vector<T> x = kernel_grid<T>();
+  slope::Rng rng(7);
+  for (int i = 0; i < 4096; ++i) x.push_back(static_cast<T>(rng.uniform(-3, 3)));
+  for (int i = 0; i < 512; ++i) x.push_back(static_cast<T>(rng.uniform(-0.6, 0.6)));
+  for (int i = 0; i < 512; ++i) x.push_back(static_cast<T>(rng.uniform(0.7, 9)));
+  x.resize(x.size() / B::size * B::size);
+  std::vector<T> tanh(x.size()), gelu(x.size());
+  slope::act::values<slope::act::Tanh>(x.data(), tanh.data(), x.size());
+  slope::act::values<slope::act::Gelu>(x.data(), gelu.data(), x.size());
+  for (std::size_t i = 0; i < x.size(); i += B::size) {
+    const B v = B::load_unaligned(&x[i]);
+    alignas(64) T want_tanh[B::size], want_gelu[B::size];
+    xsimd::tanh(v).store_aligned(want_tanh);
+    // Gelu's value is x 0.5 erfc(-x / sqrt 2); a double erfc runs through the C library.
+    const B arg = -v * B(T(slope::act::Gelu::kInvSqrt2));
+    B erfc = xsimd::erfc(arg);
+    if constexpr (std::is_same_v<T, double>) {
+      alignas(64) T lanes[B::size];
+      arg.store_aligned(lanes);
+      for (T& l : lanes) l = std::erfc(l);
+      erfc = B::load_aligned(lanes);
+    }
+    (v * B(T(0.5)) * erfc).store_aligned(want_gelu);
+    for (std::size_t k = 0; k < B::size; ++k) {
+      ASSERT_EQ(std::memcmp(&tanh[i + k], &want_tanh[k], sizeof(T)), 0)
+          << "tanh(" << x[i + k] << "): " << tanh[i + k] << " against xsimd's " << want_tanh[k];
+      ASSERT_EQ(std::memcmp(&gelu[i + k], &want_gelu[k], sizeof(T)), 0)
+          << "gelu(" << x[i + k] << "): " << gelu[i + k] << " against " << want_gelu[k];
+    }
+  }
+}
+
+TEST(ActivationKernels, BranchFreeTanhAndErfcGiveXsimdsNumbers) {
+  expect_branch_free_equals_xsimd<float>();
+  expect_branch_free_equals_xsimd<double>();
+}
+#endif

@@ -358,22 +358,25 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
     act::values(id, zv.col(j).data(), out.col(j).data(), n);
   });
   if (pre != nullptr) *pre = z;
-  return make<T>(
-      name, std::move(out), {&x, &weight, &bias},
-      [id](TensorNode<T>& self) {
-        const Matrix<T>& zz = self.parents[3]->value;
-        TensorNode<T>& pb = *self.parents[2];
-        const bool bias_grad = pb.value.size() != 0 && pb.requires_grad;
-        Scratch<T> dz(zz.rows(), zz.cols()), db(1, bias_grad ? zz.cols() : 0);
-        const auto len = static_cast<std::size_t>(zz.rows());
-        parallel_for(zz.cols(), zz.size(), [&](Index j) {  // dz = f'(z) * g, db = sum of dz
-          act::slopes_times(id, zz.col(j).data(), self.grad.col(j).data(), dz.m.col(j).data(), len);
-          if (bias_grad) db.m(0, j) = dz.m.col(j).sum();
-        });
-        if (bias_grad) pb.accumulate(db.m);
-        linear_products(self, dz.m);
-      },
-      {&z});
+  return make<T>(name, std::move(out), {&x, &weight, &bias},
+                 [id](TensorNode<T>& self) {
+                   const Matrix<T>& zz = self.parents[3]->value;
+                   // f(z): sigmoid and tanh take their slope from it
+                   const Matrix<T>& h = self.value;
+                   TensorNode<T>& pb = *self.parents[2];
+                   const bool bias_grad = pb.value.size() != 0 && pb.requires_grad;
+                   Scratch<T> dz(zz.rows(), zz.cols()), db(1, bias_grad ? zz.cols() : 0);
+                   const auto len = static_cast<std::size_t>(zz.rows());
+                   // dz = f'(z) * g, db = sum of dz
+                   parallel_for(zz.cols(), zz.size(), [&](Index j) {
+                     act::slopes_times(id, zz.col(j).data(), h.col(j).data(),
+                                       self.grad.col(j).data(), dz.m.col(j).data(), len);
+                     if (bias_grad) db.m(0, j) = dz.m.col(j).sum();
+                   });
+                   if (bias_grad) pb.accumulate(db.m);
+                   linear_products(self, dz.m);
+                 },
+                 {&z});
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::t() const {
@@ -503,19 +506,20 @@ template <class T> BasicTensor<T> apply_activation(const BasicTensor<T>& x, std:
     TensorNode<T>& p = *self.parents[0];
     if (!p.requires_grad) return;
     const T* zs = p.value.data();
+    const T* ys = self.value.data();
     const T* g = self.grad.data();
     if (p.grad.size() == 0) {  // dz = g * f'(z), written straight into the gradient
       p.grad = fresh<T>(p.value.rows(), p.value.cols());
       T* dz = p.grad.data();
       in_chunks(p.value.size(), [&](Index at, std::size_t len) {
-        act::slopes_times(id, zs + at, g + at, dz + at, len);
+        act::slopes_times(id, zs + at, ys + at, g + at, dz + at, len);
       });
     } else {
       Scratch<T> dz(p.value.rows(), p.value.cols());
       T* d = dz.m.data();
       T* acc = p.grad.data();
       in_chunks(p.value.size(), [&](Index at, std::size_t len) {
-        act::slopes_times(id, zs + at, g + at, d + at, len);
+        act::slopes_times(id, zs + at, ys + at, g + at, d + at, len);
         using Flat = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
         Flat(acc + at, static_cast<Index>(len)) += Flat(d + at, static_cast<Index>(len));
       });

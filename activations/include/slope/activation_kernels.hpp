@@ -21,9 +21,14 @@ void values(std::size_t id, const double* x, double* out, std::size_t n);
 // out[i] = f'(x[i]) for i < n.
 void slopes(std::size_t id, const float* x, float* out, std::size_t n);
 void slopes(std::size_t id, const double* x, double* out, std::size_t n);
-// out[i] = g[i] * f'(x[i]) for i < n: the backward pass of y = f(x) given dL/dy = g.
-void slopes_times(std::size_t id, const float* x, const float* g, float* out, std::size_t n);
-void slopes_times(std::size_t id, const double* x, const double* g, double* out, std::size_t n);
+// out[i] = g[i] * f'(x[i]) for i < n: the backward pass of y = f(x) given dL/dy = g, with y
+// the forward's values(x). An activation that writes its slope with its value given
+// (slope_given(x, y): sigmoid, tanh and gelu) takes it from y, with no exp, tanh or erfc
+// for sigmoid and tanh (as PyTorch) and no erfc for gelu; the others read x alone.
+void slopes_times(std::size_t id, const float* x, const float* y, const float* g, float* out,
+                  std::size_t n);
+void slopes_times(std::size_t id, const double* x, const double* y, const double* g, double* out,
+                  std::size_t n);
 
 // The same, for activation A by type.
 template <class A, class T> void values(const T* x, T* out, std::size_t n) {
@@ -32,8 +37,9 @@ template <class A, class T> void values(const T* x, T* out, std::size_t n) {
 template <class A, class T> void slopes(const T* x, T* out, std::size_t n) {
   slopes(id_of<A>, x, out, n);
 }
-template <class A, class T> void slopes_times(const T* x, const T* g, T* out, std::size_t n) {
-  slopes_times(id_of<A>, x, g, out, n);
+template <class A, class T>
+void slopes_times(const T* x, const T* y, const T* g, T* out, std::size_t n) {
+  slopes_times(id_of<A>, x, y, g, out, n);
 }
 
 }  // namespace slope::act

@@ -37,33 +37,34 @@ struct Info {
 // unqualified, so a batch argument finds xsimd's by argument-dependent lookup and the same
 // text compiles for both. `select(c, a, b)` is `c ? a : b` with both sides computed, as a
 // SIMD lane select must: a branch may overflow to inf where the other is chosen.
+// Call tanh and erfc as math::tanh and math::erfc: their batch versions are slope's own.
 namespace math {
 using std::abs;
 using std::exp;
 using std::expm1;
 using std::log1p;
 using std::max;
-using std::tanh;
 template <class T>
 requires std::is_floating_point_v<T> T select(bool c, T a, T b) { return c ? a : b; }
 
-namespace adl {
-using std::erfc;
-template <class T> T call_erfc(const T& x) { return erfc(x); }  // finds xsimd's for a batch
-}  // namespace adl
-// erfc, called as math::erfc. A double batch goes lane by lane through the C library:
-// xsimd 8's double erfc is off by up to 1e-9 relative in its tail (its float one is
-// within 4 ulps, and is used).
+// The batch versions of tanh and erfc, defined in activations/src/kernels.cpp, the one place
+// batches are instantiated. xsimd's own test whether any lane of a batch is small and branch;
+// on a layer's mixed pre-activations that branch goes either way, mispredicted about half
+// the time. slope's compute both formulas and select per lane, with the same numbers.
+template <class B> B batch_tanh(const B& x);
+template <class B> B batch_erfc(const B& x);
+template <class T> T tanh(const T& x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::tanh(x);
+  } else {
+    return batch_tanh(x);
+  }
+}
 template <class T> T erfc(const T& x) {
   if constexpr (std::is_floating_point_v<T>) {
     return std::erfc(x);
-  } else if constexpr (std::is_same_v<typename T::value_type, double>) {
-    alignas(64) double lanes[T::size];
-    x.store_unaligned(lanes);
-    for (double& v : lanes) v = std::erfc(v);
-    return T::load_unaligned(lanes);
   } else {
-    return adl::call_erfc(x);
+    return batch_erfc(x);
   }
 }
 }  // namespace math
@@ -134,10 +135,10 @@ struct Sigmoid {
       .kink = "smooth",
       .job = "a probability for a binary output; slope <= 0.25, so deep stacks vanish"};
   template <class T> static T value(T x) { return detail::sigmoid(x); }
-  template <class T> static T slope(T x) {
-    const T s = detail::sigmoid(x);
-    return s * (T(1) - s);
-  }
+  // The slope at x given s = sigmoid(x): the backward pass takes it from the forward's
+  // output, as PyTorch's does, with no exp.
+  template <class T> static T slope_given(T, T s) { return s * (T(1) - s); }
+  template <class T> static T slope(T x) { return slope_given(x, value(x)); }
 };
 
 struct Tanh {
@@ -148,15 +149,10 @@ struct Tanh {
       .zero_centred = true,
       .kink = "smooth",
       .job = "a zero-centred squash with slope 1 at 0; micrograd's choice, RNN gates"};
-  template <class T> static T value(T x) {
-    using namespace math;
-    return tanh(x);
-  }
-  template <class T> static T slope(T x) {
-    using namespace math;
-    const T t = tanh(x);
-    return T(1) - t * t;
-  }
+  template <class T> static T value(T x) { return math::tanh(x); }
+  // The slope at x given t = tanh(x), from the output as Sigmoid's.
+  template <class T> static T slope_given(T, T t) { return T(1) - t * t; }
+  template <class T> static T slope(T x) { return slope_given(x, value(x)); }
 };
 
 struct Gelu {
@@ -173,12 +169,16 @@ struct Gelu {
     using namespace math;
     return x * T(0.5) * math::erfc(-x * T(kInvSqrt2));
   }
-  template <class T> static T slope(T x) {
+  // The slope at x given y = gelu(x): Phi(x) = y / x (1/2 at x = 0), so the backward pass
+  // takes erfc's work from the forward's output (in float within 2 ulps of computing Phi
+  // afresh, against 1).
+  template <class T> static T slope_given(T x, T y) {
     using namespace math;
-    const T cdf = T(0.5) * math::erfc(-x * T(kInvSqrt2));
+    const T cdf = select(x == T(0), T(0.5), y / x);
     const T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x * x);
     return cdf + x * pdf;
   }
+  template <class T> static T slope(T x) { return slope_given(x, value(x)); }
   static constexpr double kInvSqrt2 = 0.70710678118654752440;
   static constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 };
@@ -194,12 +194,12 @@ struct GeluTanh {
   template <class T> static T value(T x) {
     using namespace math;
     const T u = T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
-    return T(0.5) * x * (T(1) + tanh(u));
+    return T(0.5) * x * (T(1) + math::tanh(u));
   }
   template <class T> static T slope(T x) {
     using namespace math;
     const T u = T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
-    const T t = tanh(u);
+    const T t = math::tanh(u);
     const T du = T(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x * x);
     const T sech2 = T(1) - t * t;
     // Far out sech2 is exactly 0 while du is huge: take 0 there, not 0 * inf.
