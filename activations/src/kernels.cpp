@@ -114,11 +114,9 @@ template <class T> void slopes_of(std::size_t id, const T* x, T* out, std::size_
 template <class T>
 void slopes_times_of(std::size_t id, const T* x, const T* y, const T* g, T* out, std::size_t n) {
   visit(id, [&]<class A>(A) {
-    if constexpr (requires { A::slope_given(T(0), T(0)); })
-      for_batches(x, y, g, out, n,
-                  [](auto v, auto fv, auto gv) { return gv * A::slope_given(v, fv); });
-    else
-      for_batches<T>(x, nullptr, g, out, n, [](auto v, auto, auto gv) { return gv * A::slope(v); });
+    constexpr bool given = requires { A::slope_given(T(0), T(0)); };
+    const T* ys = given ? y : nullptr;  // y is read only where the slope needs it
+    for_batches(x, ys, g, out, n, [](auto v, auto fv, auto gv) { return gv * slope_at<A>(v, fv); });
   });
 }
 

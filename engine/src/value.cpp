@@ -51,8 +51,9 @@ double pow_slope(double x, double p) { return p == 0.0 ? 0.0 : p * std::pow(x, p
 static_assert(act::count <= 255, "Meta::act stores an activation id in a byte");
 
 template <class A> Value activation(const Value& x) {
-  const double v = x.data();
-  return unary(x, Op::Act, A::value(v), A::slope(v), 0.0, static_cast<std::uint8_t>(act::id_of<A>));
+  const double v = x.data(), y = A::value(v);
+  return unary(x, Op::Act, y, act::slope_at<A>(v, y), 0.0,
+               static_cast<std::uint8_t>(act::id_of<A>));
 }
 
 }  // namespace

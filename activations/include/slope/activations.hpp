@@ -261,6 +261,16 @@ struct Softplus {
   template <class T> static T slope(T x) { return detail::sigmoid(x); }
 };
 
+// A's slope at x given y = A::value(x): slope_given(x, y) where A writes one (sigmoid, tanh
+// and gelu: the value is not computed again), else slope(x). The same number either way.
+template <class A, class T> T slope_at(T x, T y) {
+  if constexpr (requires { A::slope_given(x, y); }) {
+    return A::slope_given(x, y);
+  } else {
+    return A::slope(x);
+  }
+}
+
 // The registry: one line per activation. Order is the order demos print them in.
 using Catalogue =
     std::tuple<Identity, Relu, LeakyRelu, Sigmoid, Tanh, Gelu, GeluTanh, Elu, Silu, Softplus>;
