@@ -539,6 +539,21 @@ TEST(Gelu, MaxSlopeIsAtRootTwo) {
   EXPECT_NEAR(p.slope, Phi(r2) + r2 * phi(r2), 1e-6);
 }
 
+// The slope from the value (Phi = y / x, slope_given) costs at most 2 ulps in float against
+// the exact slope, computed in double (ulps of 1 below 1, as the kernels are compared).
+TEST(Gelu, FloatSlopeFromItsValueIsWithinTwoUlpsOfTheExactSlope) {
+  double worst = 0, at = 0;
+  for (int k = -20000; k <= 20000; ++k) {
+    const auto x = static_cast<float>(k / 1000.0);
+    const double exact = 0.5 * std::erfc(-x / std::numbers::sqrt2) + x * phi(x);
+    if (std::abs(exact) < 1e-30) continue;
+    const double d =
+        slope_test::kernel_error_ulps(slope::act::Gelu::slope(x), static_cast<float>(exact));
+    if (d > worst) worst = d, at = x;
+  }
+  EXPECT_LE(worst, 2.0) << "at x = " << at;
+}
+
 TEST(GeluTanh, ApproximatesGeluAsGpt2Did) {
   EXPECT_NEAR(entry("gelu_tanh").value(1.0), 0.841191990608277, 1e-12);  // REFERENCE.md
   for (int k = -60; k <= 60; ++k) {

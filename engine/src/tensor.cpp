@@ -361,7 +361,7 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   return make<T>(name, std::move(out), {&x, &weight, &bias},
                  [id](TensorNode<T>& self) {
                    const Matrix<T>& zz = self.parents[3]->value;
-                   // f(z): sigmoid and tanh take their slope from it
+                   // f(z): sigmoid, tanh and gelu take their slopes from it
                    const Matrix<T>& h = self.value;
                    TensorNode<T>& pb = *self.parents[2];
                    const bool bias_grad = pb.value.size() != 0 && pb.requires_grad;
