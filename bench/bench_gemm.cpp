@@ -2,7 +2,8 @@
 // square n x n, one thread, on Eigen's own kernels, OpenBLAS (cblas_?gemm) and, when
 // Debian's libdnnl-dev is installed, oneDNN's dnnl_sgemm (float only: oneDNN has no dgemm).
 // Prints GFLOP/s per case, then a table of each against Eigen at the same n; the first n
-// at which OpenBLAS wins for good is where slope::kBlasMinFlops sits (gemm.hpp).
+// at which OpenBLAS wins for good is where slope::kBlasMinFlops sits (gemm.hpp). The
+// OpenBLAS column runs the kernels OpenBLAS picked for this CPU, named above the table.
 //
 //   build/release/bench/bench_gemm
 #include <benchmark/benchmark.h>
@@ -100,6 +101,10 @@ class Table : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
+    // OpenBLAS's kernels are its pick for this CPU model (or OPENBLAS_CORETYPE's), and slope
+    // keeps its products off them where they are narrower than Eigen's (gemm.hpp).
+    std::printf("\nOpenBLAS kernels: %s; slope's 256 x 256 x 256 products run on %s\n",
+                slope::blas_core(), slope::gemm_backend(256, 256, 256));
     std::printf("\n%-14s %10s %10s %10s %14s %14s\n", "C = A·B^T", "Eigen", "OpenBLAS", "oneDNN",
                 "OpenBLAS/Eigen", "oneDNN/Eigen");
     for (const char* type : {"float", "double"})

@@ -83,6 +83,8 @@ def main():
     started = datetime.datetime.now()
 
     gemm_out, _ = bench_json(b("bench_gemm"), "--benchmark_min_time=0.2")
+    kernels_line = next((ln for ln in gemm_out.splitlines() if ln.startswith("OpenBLAS kernels:")), "")
+    gemm_kernels = kernels_line.removeprefix("OpenBLAS kernels: ") or "(bench_gemm did not say)"
     tensor_flags = [f"--benchmark_repetitions={args.repetitions}",
                     "--benchmark_enable_random_interleaving=true", "--benchmark_min_time=0.2"]
     tensor_out, _ = bench_json(b("bench_tensor"), "--benchmark_filter=BM_(Slope|Floor)",
@@ -160,10 +162,13 @@ make bench-results    # all of it, written to this file
 
 C = A·Bᵀ (the Linear forward), square n, one thread, GFLOP/s. slope routes products of
 m·n·k ≥ 48³ to OpenBLAS and keeps smaller ones on Eigen's kernels (`slope::kBlasMinFlops`
-in `engine/include/slope/gemm.hpp`). OpenBLAS rather than oneDNN: oneDNN has no double
-GEMM (`dnnl_sgemm` only), OpenBLAS is what Debian's PyTorch runs on (so slope/PyTorch
-compares the same kernels), and at the MLP's sizes, 256 and 512, it is as fast or faster;
-oneDNN leads at 24-128.
+in `engine/include/slope/gemm.hpp`), as long as OpenBLAS runs kernels as wide as Eigen's:
+on a CPU model it does not know, OpenBLAS runs its Prescott (SSE3) kernels, and a build for
+AVX2 then keeps every product on Eigen. OpenBLAS kernels on this machine: {gemm_kernels}.
+OpenBLAS rather than oneDNN: oneDNN has no double GEMM (`dnnl_sgemm` only), OpenBLAS is
+what Debian's PyTorch runs on (so slope/PyTorch compares the same kernels), and on its
+kernels for the CPU (AMD EPYC, Zen, when this was chosen) it was as fast or faster at the
+MLP's sizes, 256 and 512, with oneDNN leading at 24-128.
 
 {markdown(table_after(gemm_out, "C = A"), ["type, n", "Eigen", "OpenBLAS", "oneDNN", "OpenBLAS/Eigen", "oneDNN/Eigen"])}
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "slope/tensor.hpp"
 
@@ -98,14 +99,46 @@ const char* blas_name() {
 #endif
 }
 
+const char* blas_core() {
+#ifdef SLOPE_BLAS
+  return openblas_get_corename();
+#else
+  return "none";
+#endif
+}
+
 namespace {
-// Big enough for the BLAS to win (measured), and within its int dimensions.
+#ifdef SLOPE_BLAS
+// Whether OpenBLAS's kernels are as wide as Eigen's in this build. OpenBLAS picks its kernels
+// by CPU model when it loads, and a model it does not know gets its Prescott (SSE3) ones:
+// Debian's 0.3.21 does that on Intel's Emerald Rapids (family 6, model 207), where they ran
+// 4.4x (float) and 6x (double) slower than Eigen's AVX-512 kernels (bench_gemm at 256).
+// Eigen built for AVX2 then keeps every product. OPENBLAS_CORETYPE, set before the program
+// starts, names the kernels to OpenBLAS (README, "The tensor engine").
+bool blas_keeps_up() {
+#ifdef __AVX2__
+  static const bool keeps_up = [] {
+    const std::string_view core = openblas_get_corename();
+    for (const std::string_view avx2 :
+         {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"})
+      if (core == avx2) return true;
+    return false;
+  }();
+  return keeps_up;
+#else
+  return true;
+#endif
+}
+#endif
+
+// Big enough for the BLAS to win (measured), within its int dimensions, and the BLAS on
+// kernels for this CPU.
 bool use_blas(Index m, Index n, Index k) {
 #ifdef SLOPE_BLAS
   constexpr Index kIntMax = 2147483647;
   return static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >=
              kBlasMinFlops &&
-         m <= kIntMax && n <= kIntMax && k <= kIntMax;
+         m <= kIntMax && n <= kIntMax && k <= kIntMax && blas_keeps_up();
 #else
   (void)m, (void)n, (void)k;
   return false;

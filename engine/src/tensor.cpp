@@ -55,7 +55,13 @@ template <class T> struct Scratch {
 };
 
 std::string shape_of(Index r, Index c) {
-  return "(" + std::to_string(r) + ", " + std::to_string(c) + ")";
+  // Appended rather than "(" + ...: GCC 12 warns falsely (-Wrestrict) on that form.
+  std::string s = "(";
+  s += std::to_string(r);
+  s += ", ";
+  s += std::to_string(c);
+  s += ")";
+  return s;
 }
 template <class T> std::string shape_of(const BasicTensor<T>& t) {
   return shape_of(t.rows(), t.cols());

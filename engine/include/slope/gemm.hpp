@@ -4,8 +4,9 @@
 //
 // where op(m) is m or its transpose, chosen by a flag, so a transposed operand is never
 // copied. Products of at least kBlasMinFlops multiply-adds go to the BLAS when slope is
-// built with one (CMake option SLOPE_BLAS, OpenBLAS from Debian); smaller ones, and every
-// product of a build without it, run on Eigen's own kernels.
+// built with one (CMake option SLOPE_BLAS, OpenBLAS from Debian) and it runs kernels as
+// wide as Eigen's (see blas_core); smaller ones, and every product of a build without it,
+// run on Eigen's own kernels.
 #pragma once
 
 #include <Eigen/Core>
@@ -24,6 +25,11 @@ void gemm(const GemmMatrix<T>& a, bool transpose_a, const GemmMatrix<T>& b, bool
 const char* gemm_backend(Eigen::Index m, Eigen::Index n, Eigen::Index k);
 // The BLAS slope was built with ("openblas"), or "none".
 const char* blas_name();
+// The BLAS's kernels, as OpenBLAS names them ("Haswell", "Zen", "SkylakeX", "Prescott"...),
+// or "none". A build for AVX2 (-march=native on such a CPU) uses the BLAS only on its AVX2
+// kernels (Haswell, Zen, SkylakeX, Cooperlake, SapphireRapids): on a CPU model OpenBLAS
+// does not know it falls back to Prescott's SSE3 kernels, slower than Eigen's.
+const char* blas_core();
 
 // The routing threshold, m * n * k, measured with bench/bench_gemm (see bench/RESULTS.md).
 inline constexpr double kBlasMinFlops = 48.0 * 48.0 * 48.0;
