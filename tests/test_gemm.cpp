@@ -86,6 +86,41 @@ TEST(Gemm, BigProductsGoToTheBlasOnlyOnKernelsAsWideAsEigens) {
   }
 }
 
+// On Eigen's kernels, big products run Eigen's own product code on packing buffers slope
+// keeps (engine/src/gemm.cpp): the same numbers as Eigen's product, bit for bit, in every
+// transpose case, with several blocks along k.
+TEST(Gemm, EigensPathGivesEigensProductBitForBit) {
+  const Eigen::Index m = 96, n = 80, k = 700;
+  if (std::string_view(slope::gemm_backend(m, n, k)) != "eigen")
+    GTEST_SKIP() << "this shape runs on " << slope::gemm_backend(m, n, k) << " here";
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (bool acc : {false, true}) {
+        const Matrix<float> a = ta ? Matrix<float>::Random(k, m) : Matrix<float>::Random(m, k);
+        const Matrix<float> b = tb ? Matrix<float>::Random(n, k) : Matrix<float>::Random(k, n);
+        const Matrix<float> c0 = Matrix<float>::Random(m, n);
+        Matrix<float> want = c0;
+        auto product = [&](const auto& x, const auto& y) {
+          if (acc)
+            want.noalias() += x * y;
+          else
+            want.noalias() = x * y;
+        };
+        if (ta && tb)
+          product(a.transpose(), b.transpose());
+        else if (ta)
+          product(a.transpose(), b);
+        else if (tb)
+          product(a, b.transpose());
+        else
+          product(a, b);
+        Matrix<float> c = c0;
+        slope::gemm<float>(a, ta, b, tb, c, acc);
+        EXPECT_TRUE(c == want) << (ta ? "aT " : "") << (tb ? "bT " : "") << (acc ? "+=" : "=")
+                               << ": largest difference " << (c - want).cwiseAbs().maxCoeff();
+      }
+}
+
 TEST(Gemm, EmptyInnerDimensionGivesZeros) {
   Matrix<double> a(60, 0), b(0, 70), c;
   slope::gemm<double>(a, false, b, false, c);

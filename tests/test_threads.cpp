@@ -299,6 +299,31 @@ TEST(Memory, ATrainingStepAllocatesNothingAfterItsFirst) {
   EXPECT_EQ(g_mallocs.load() - before, 0);
 }
 
+// The same at 256 x 256, where every product is big enough for the BLAS: on OpenBLAS (its
+// buffers are its own) and on Eigen's kernels, where a build for AVX2 keeps them off
+// OpenBLAS's Prescott kernels and Eigen's product would take its packing buffers from the
+// heap twice per product; slope keeps them per thread (engine/src/gemm.cpp).
+TEST(Memory, ATrainingStepOfBigProductsAllocatesNothingAfterItsFirst) {
+  const int original = slope::num_threads();
+  slope::set_num_threads(1);  // Eigen's threads take buffers of their own
+  slope::Rng rng(4);
+  const Tensor x(Tensor::Matrix::Random(256, 256)), y(Tensor::Matrix::Random(256, 256));
+  slope::nn::MLP model(std::vector<std::int64_t>(4, 256), "relu", slope::nn::Init::xavier_uniform(),
+                       rng);
+  slope::optim::SGD<float> opt(model.parameters(), 1e-3);
+  auto step = [&] {
+    opt.zero_grad();
+    const Tensor loss = slope::mse_loss(model.forward(x), y);
+    loss.backward();
+    opt.step();
+  };
+  for (int i = 0; i < 3; ++i) step();
+  const long long before = g_mallocs.load();
+  for (int i = 0; i < 5; ++i) step();
+  EXPECT_EQ(g_mallocs.load() - before, 0) << "products on " << slope::gemm_backend(256, 256, 256);
+  slope::set_num_threads(original);
+}
+
 // The same over 10,000 steps of GPT-2's block shape, with products big enough for the BLAS:
 // Linear, then two Residual(Sequential{LayerNorm, FeedForward}) blocks, then Linear.
 TEST(Memory, StaysFlatOverTenThousandStepsOfResidualBlocksOnTheBlas) {

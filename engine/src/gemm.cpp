@@ -4,7 +4,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "slope/detail/cache.hpp"
 #include "slope/tensor.hpp"
 
 #ifdef SLOPE_BLAS
@@ -26,9 +28,73 @@ void eigen_product(const A& a, const B& b, GemmMatrix<T>& c, bool accumulate) {
     c.noalias() = a * b;
 }
 
+// The packing buffers of Eigen's product kernels, kept by each thread. Eigen's own product
+// packs blocks of A and B (kc x mc and kc x nc elements) into buffers it takes from the heap
+// whenever they pass EIGEN_STACK_ALLOCATION_LIMIT (128 KiB): two allocations per product at
+// the MLP's sizes, every training step. kept_gemm runs the same kernels with the same
+// blocking (so the same numbers, tested) on buffers that grow once and are kept.
+template <class T> std::vector<T, Eigen::aligned_allocator<T>>& packing_buffer(int which) {
+  thread_local std::vector<T, Eigen::aligned_allocator<T>> buffers[2];
+  return buffers[which];
+}
+
+template <class T> class KeptBlocking : public Eigen::internal::level3_blocking<T, T> {
+ public:
+  // Eigen's dense product's blocking of an m x n result over depth k, on one thread.
+  KeptBlocking(Index m, Index n, Index k) {
+    this->m_mc = m;
+    this->m_nc = n;
+    this->m_kc = k;
+    Eigen::internal::computeProductBlockingSizes<T, T, 1>(this->m_kc, this->m_mc, this->m_nc,
+                                                          Index{1});
+    this->m_blockA = buffer(0, this->m_kc * this->m_mc);
+    this->m_blockB = buffer(1, this->m_kc * this->m_nc);
+  }
+
+ private:
+  static T* buffer(int which, Index size) {
+    auto& b = packing_buffer<T>(which);
+    if (static_cast<Index>(b.size()) < size) {
+      b.clear();
+      b.shrink_to_fit();  // one buffer at a time: no copy of the old one
+      b.resize(static_cast<std::size_t>(size));
+    }
+    return b.data();
+  }
+};
+
+// c += op(a) op(b) on Eigen's kernels (as its dense product calls them) and kept buffers.
+template <class T, bool TA, bool TB>
+void kept_gemm(const GemmMatrix<T>& a, const GemmMatrix<T>& b, GemmMatrix<T>& c, Index k) {
+  using Eigen::ColMajor, Eigen::RowMajor;
+  KeptBlocking<T> blocking(c.rows(), c.cols(), k);
+  Eigen::internal::general_matrix_matrix_product<Index, T, TA ? RowMajor : ColMajor, false, T,
+                                                 TB ? RowMajor : ColMajor, false, ColMajor,
+                                                 1>::run(c.rows(), c.cols(), k, a.data(), a.rows(),
+                                                         b.data(), b.rows(), c.data(), 1, c.rows(),
+                                                         T(1), blocking, nullptr);
+}
+
 template <class T>
 void eigen_gemm(const GemmMatrix<T>& a, bool ta, const GemmMatrix<T>& b, bool tb, GemmMatrix<T>& c,
                 bool accumulate) {
+  // Big products on one thread run on the kept buffers; Eigen's threads take their own, and
+  // a product with one row or column is Eigen's matrix-vector product, which packs nothing.
+  const Index k = ta ? a.rows() : a.cols();
+  if (Eigen::nbThreads() == 1 && c.rows() > 1 && c.cols() > 1 && k > 0 &&
+      static_cast<double>(c.rows()) * static_cast<double>(c.cols()) * static_cast<double>(k) >=
+          kBlasMinFlops) {
+    if (!accumulate) c.setZero();
+    if (ta && tb)
+      kept_gemm<T, true, true>(a, b, c, k);
+    else if (ta)
+      kept_gemm<T, true, false>(a, b, c, k);
+    else if (tb)
+      kept_gemm<T, false, true>(a, b, c, k);
+    else
+      kept_gemm<T, false, false>(a, b, c, k);
+    return;
+  }
   if (ta && tb)
     eigen_product<T>(a.transpose(), b.transpose(), c, accumulate);
   else if (ta)
@@ -99,6 +165,15 @@ const char* blas_name() {
 #endif
 }
 
+namespace detail {
+void clear_packing_buffers() noexcept {
+  for (int which : {0, 1}) {
+    std::vector<float, Eigen::aligned_allocator<float>>().swap(packing_buffer<float>(which));
+    std::vector<double, Eigen::aligned_allocator<double>>().swap(packing_buffer<double>(which));
+  }
+}
+}  // namespace detail
+
 const char* blas_core() {
 #ifdef SLOPE_BLAS
   return openblas_get_corename();
@@ -112,7 +187,7 @@ namespace {
 // Whether OpenBLAS's kernels are as wide as Eigen's in this build. OpenBLAS picks its kernels
 // by CPU model when it loads, and a model it does not know gets its Prescott (SSE3) ones:
 // Debian's 0.3.21 does that on Intel's Emerald Rapids (family 6, model 207), where they ran
-// 4.4x (float) and 6x (double) slower than Eigen's AVX-512 kernels (bench_gemm at 256).
+// 3-4.4x (float) and 4.7-5.8x (double) slower than Eigen's AVX-512 kernels (bench_gemm at 256).
 // Eigen built for AVX2 then keeps every product. OPENBLAS_CORETYPE, set before the program
 // starts, names the kernels to OpenBLAS (README, "The tensor engine").
 bool blas_keeps_up() {

@@ -20,7 +20,10 @@ no_grad::no_grad() : previous_(t_grad_enabled) { t_grad_enabled = false; }
 no_grad::~no_grad() { t_grad_enabled = previous_; }
 bool grad_enabled() { return t_grad_enabled; }
 
-void empty_cache() { detail::clear_caches(); }
+void empty_cache() {
+  detail::clear_caches();
+  detail::clear_packing_buffers();
+}
 
 namespace {
 

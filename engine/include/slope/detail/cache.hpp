@@ -43,5 +43,8 @@ template <class T> void give_matrix(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dyna
 
 // Returns everything the calling thread's caches hold to the heap (slope::empty_cache).
 void clear_caches() noexcept;
+// Returns the calling thread's packing buffers of Eigen's product kernels (engine/src/gemm.cpp)
+// to the heap (slope::empty_cache).
+void clear_packing_buffers() noexcept;
 
 }  // namespace slope::detail
