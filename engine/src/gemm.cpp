@@ -19,19 +19,16 @@ namespace {
 
 using Index = Eigen::Index;
 
-// Eigen's kernels: the four transpose cases spelled out, so each is one noalias product.
-template <class T, class A, class B>
-void eigen_product(const A& a, const B& b, GemmMatrix<T>& c, bool accumulate) {
-  if (accumulate)
-    c.noalias() += a * b;
-  else
-    c.noalias() = a * b;
+// At least kBlasMinFlops multiply-adds: the products the BLAS takes (measured), and on
+// Eigen's kernels the ones whose packing buffers slope keeps.
+bool big_product(Index m, Index n, Index k) {
+  return static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kBlasMinFlops;
 }
 
 // The packing buffers of Eigen's product kernels, kept by each thread. Eigen's own product
 // packs blocks of A and B (kc x mc and kc x nc elements) into buffers it takes from the heap
 // whenever they pass EIGEN_STACK_ALLOCATION_LIMIT (128 KiB): two allocations per product at
-// the MLP's sizes, every training step. kept_gemm runs the same kernels with the same
+// the MLP's sizes, every training step. eigen_gemm runs the same kernels with the same
 // blocking (so the same numbers, tested) on buffers that grow once and are kept.
 template <class T> std::vector<T, Eigen::aligned_allocator<T>>& packing_buffer(int which) {
   thread_local std::vector<T, Eigen::aligned_allocator<T>> buffers[2];
@@ -63,46 +60,49 @@ template <class T> class KeptBlocking : public Eigen::internal::level3_blocking<
   }
 };
 
-// c += op(a) op(b) on Eigen's kernels (as its dense product calls them) and kept buffers.
+// m, or its transpose as an expression (no copy).
+template <bool Transpose, class M> decltype(auto) op(const M& m) {
+  if constexpr (Transpose)
+    return m.transpose();
+  else
+    return (m);
+}
+
+// c = op(a) op(b), or c += with accumulate, on Eigen's kernels. Big products on one thread
+// run Eigen's product code (as its dense product calls it) on the kept buffers; Eigen's
+// threads take their own, and a product with one row or column is Eigen's matrix-vector
+// product, which packs nothing.
 template <class T, bool TA, bool TB>
-void kept_gemm(const GemmMatrix<T>& a, const GemmMatrix<T>& b, GemmMatrix<T>& c, Index k) {
-  using Eigen::ColMajor, Eigen::RowMajor;
-  KeptBlocking<T> blocking(c.rows(), c.cols(), k);
-  Eigen::internal::general_matrix_matrix_product<Index, T, TA ? RowMajor : ColMajor, false, T,
-                                                 TB ? RowMajor : ColMajor, false, ColMajor,
-                                                 1>::run(c.rows(), c.cols(), k, a.data(), a.rows(),
-                                                         b.data(), b.rows(), c.data(), 1, c.rows(),
-                                                         T(1), blocking, nullptr);
+void eigen_gemm(const GemmMatrix<T>& a, const GemmMatrix<T>& b, GemmMatrix<T>& c, bool accumulate) {
+  const Index k = TA ? a.rows() : a.cols();
+  if (Eigen::nbThreads() == 1 && c.rows() > 1 && c.cols() > 1 &&
+      big_product(c.rows(), c.cols(), k)) {
+    using Eigen::ColMajor, Eigen::RowMajor;
+    if (!accumulate) c.setZero();
+    KeptBlocking<T> blocking(c.rows(), c.cols(), k);
+    Eigen::internal::general_matrix_matrix_product<Index, T, TA ? RowMajor : ColMajor, false, T,
+                                                   TB ? RowMajor : ColMajor, false, ColMajor,
+                                                   1>::run(c.rows(), c.cols(), k, a.data(),
+                                                           a.rows(), b.data(), b.rows(), c.data(),
+                                                           1, c.rows(), T(1), blocking, nullptr);
+  } else if (accumulate) {
+    c.noalias() += op<TA>(a) * op<TB>(b);
+  } else {
+    c.noalias() = op<TA>(a) * op<TB>(b);
+  }
 }
 
 template <class T>
 void eigen_gemm(const GemmMatrix<T>& a, bool ta, const GemmMatrix<T>& b, bool tb, GemmMatrix<T>& c,
                 bool accumulate) {
-  // Big products on one thread run on the kept buffers; Eigen's threads take their own, and
-  // a product with one row or column is Eigen's matrix-vector product, which packs nothing.
-  const Index k = ta ? a.rows() : a.cols();
-  if (Eigen::nbThreads() == 1 && c.rows() > 1 && c.cols() > 1 && k > 0 &&
-      static_cast<double>(c.rows()) * static_cast<double>(c.cols()) * static_cast<double>(k) >=
-          kBlasMinFlops) {
-    if (!accumulate) c.setZero();
-    if (ta && tb)
-      kept_gemm<T, true, true>(a, b, c, k);
-    else if (ta)
-      kept_gemm<T, true, false>(a, b, c, k);
-    else if (tb)
-      kept_gemm<T, false, true>(a, b, c, k);
-    else
-      kept_gemm<T, false, false>(a, b, c, k);
-    return;
-  }
   if (ta && tb)
-    eigen_product<T>(a.transpose(), b.transpose(), c, accumulate);
+    eigen_gemm<T, true, true>(a, b, c, accumulate);
   else if (ta)
-    eigen_product<T>(a.transpose(), b, c, accumulate);
+    eigen_gemm<T, true, false>(a, b, c, accumulate);
   else if (tb)
-    eigen_product<T>(a, b.transpose(), c, accumulate);
+    eigen_gemm<T, false, true>(a, b, c, accumulate);
   else
-    eigen_product<T>(a, b, c, accumulate);
+    eigen_gemm<T, false, false>(a, b, c, accumulate);
 }
 
 #ifdef SLOPE_BLAS
@@ -211,9 +211,7 @@ bool blas_keeps_up() {
 bool use_blas(Index m, Index n, Index k) {
 #ifdef SLOPE_BLAS
   constexpr Index kIntMax = 2147483647;
-  return static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >=
-             kBlasMinFlops &&
-         m <= kIntMax && n <= kIntMax && k <= kIntMax && blas_keeps_up();
+  return big_product(m, n, k) && m <= kIntMax && n <= kIntMax && k <= kIntMax && blas_keeps_up();
 #else
   (void)m, (void)n, (void)k;
   return false;
