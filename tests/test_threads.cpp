@@ -245,30 +245,35 @@ TEST(Memory, StaysFlatOverManyTrainingSteps) {
   }
 }
 
+// Heap calls per step over 10 steps, after 3 to warm up.
+template <class Step> double allocations_per_step(Step&& step) {
+  for (int i = 0; i < 3; ++i) step();
+  const long long before = g_mallocs.load();
+  for (int i = 0; i < 10; ++i) step();
+  return static_cast<double>(g_mallocs.load() - before) / 10.0;
+}
+
+// The same for bench_tensor's step: SGD on the MSE of model(x) against y.
+double mse_step_allocations(slope::nn::MLP& model, const Tensor& x, const Tensor& y) {
+  slope::optim::SGD<float> opt(model.parameters(), 1e-3);
+  return allocations_per_step([&] {
+    opt.zero_grad();
+    const Tensor loss = slope::mse_loss(model.forward(x), y);
+    loss.backward();
+    opt.step();
+  });
+}
+
 // After its first steps a training loop allocates nothing: each step's graph takes its
 // nodes, parent lists and buffers from what the previous step's freed (the thread's caches,
 // slope/detail/cache.hpp), and its closures fit in std::function. Counted: every heap call.
 TEST(Memory, ATrainingStepAllocatesNothingAfterItsFirst) {
   slope::Rng rng(3);
   const Tensor x(Tensor::Matrix::Random(32, 32)), y(Tensor::Matrix::Random(32, 32));
-  auto allocations_per_step = [](auto&& step) {
-    for (int i = 0; i < 3; ++i) step();
-    const long long before = g_mallocs.load();
-    for (int i = 0; i < 10; ++i) step();
-    return static_cast<double>(g_mallocs.load() - before) / 10.0;
-  };
   for (const char* act : {"relu", "sigmoid", "gelu"}) {  // bench_tensor's step, fused layers
     slope::nn::MLP model(std::vector<std::int64_t>(9, 32), act, slope::nn::Init::xavier_uniform(),
                          rng);
-    slope::optim::SGD<float> opt(model.parameters(), 1e-3);
-    EXPECT_EQ(allocations_per_step([&] {
-                opt.zero_grad();
-                const Tensor loss = slope::mse_loss(model.forward(x), y);
-                loss.backward();
-                opt.step();
-              }),
-              0.0)
-        << act;
+    EXPECT_EQ(mse_step_allocations(model, x, y), 0.0) << act;
   }
   // A classifier as the demos train it: unfused activations, cross-entropy, Adam.
   std::vector<int> labels;
@@ -310,17 +315,8 @@ TEST(Memory, ATrainingStepOfBigProductsAllocatesNothingAfterItsFirst) {
   const Tensor x(Tensor::Matrix::Random(256, 256)), y(Tensor::Matrix::Random(256, 256));
   slope::nn::MLP model(std::vector<std::int64_t>(4, 256), "relu", slope::nn::Init::xavier_uniform(),
                        rng);
-  slope::optim::SGD<float> opt(model.parameters(), 1e-3);
-  auto step = [&] {
-    opt.zero_grad();
-    const Tensor loss = slope::mse_loss(model.forward(x), y);
-    loss.backward();
-    opt.step();
-  };
-  for (int i = 0; i < 3; ++i) step();
-  const long long before = g_mallocs.load();
-  for (int i = 0; i < 5; ++i) step();
-  EXPECT_EQ(g_mallocs.load() - before, 0) << "products on " << slope::gemm_backend(256, 256, 256);
+  EXPECT_EQ(mse_step_allocations(model, x, y), 0.0)
+      << "products on " << slope::gemm_backend(256, 256, 256);
   slope::set_num_threads(original);
 }
 
