@@ -43,7 +43,7 @@ fi
 
 # The explorer (defaults: every activation, relu(2 x + 1), x = 1.5) and training curves on
 # spirals over 3 seeds, shortened to 200 steps for the tour.
-run_demo activations
+run_demo explorer
 run_demo curves --steps 200
 # Vanishing gradients with the defaults (depth 8, relu/sigmoid/tanh/gelu, Xavier and He,
 # 200 steps), and the step-0 gradients of deeper stacks (no training) for depths 16 and 32.

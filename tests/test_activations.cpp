@@ -2,7 +2,7 @@
 // activation added with one registry line is checked here without a new test: slopes
 // against central finite differences in float and double, finite and correct values
 // at +-1000, float against double, metadata against the values. The named suites below
-// check the lesson's claims against closed forms and REFERENCE.md's published numbers.
+// check the lesson's claims against closed forms and published numbers.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -473,14 +473,14 @@ TEST(Sigmoid, MaxSlopeIsAQuarterAtZero) {
   EXPECT_DOUBLE_EQ(p.slope, 0.25);  // sigma(0) (1 - sigma(0)) = 1/2 * 1/2
 }
 
-// REFERENCE.md: 8 sigmoid layers shrink the gradient by at most 0.25^8 = 1.52587890625e-5.
+// The lesson's bound: 8 sigmoid layers shrink the gradient by at most 0.25^8 = 1.52587890625e-5.
 TEST(Sigmoid, EightLayersShrinkTheGradientByAtMostAQuarterToTheEighth) {
   const Peak p = max_on_grid([](double x) { return entry("sigmoid").slope(x); });
   EXPECT_DOUBLE_EQ(std::pow(p.slope, 8), 1.52587890625e-5);
 }
 
 TEST(Sigmoid, SlopeAtTwoMatchesTheReference) {
-  EXPECT_NEAR(entry("sigmoid").slope(2.0), 0.104993585403507, 1e-12);  // REFERENCE.md
+  EXPECT_NEAR(entry("sigmoid").slope(2.0), 0.104993585403507, 1e-12);  // published value
   EXPECT_NEAR(entry("sigmoid").slope(-2.0), 0.104993585403507, 1e-12);
 }
 
@@ -499,11 +499,11 @@ TEST(Tanh, MaxSlopeIsOneAtZero) {
 }
 
 TEST(Tanh, SlopeAtTwoMatchesTheReference) {
-  EXPECT_NEAR(entry("tanh").slope(2.0), 0.0706508248531645, 1e-12);  // REFERENCE.md
+  EXPECT_NEAR(entry("tanh").slope(2.0), 0.0706508248531645, 1e-12);  // published value
   EXPECT_NEAR(entry("tanh").slope(-2.0), 0.0706508248531645, 1e-12);
 }
 
-// REFERENCE.md's GELU values (erf form), to 1e-12.
+// GELU's published values (erf form), to 1e-12.
 TEST(Gelu, MatchesTheReferenceValues) {
   const Entry& gelu = entry("gelu");
   EXPECT_NEAR(gelu.value(1.0), 0.841344746068543, 1e-12);
@@ -515,7 +515,7 @@ TEST(Gelu, MatchesTheReferenceValues) {
 
 TEST(Gelu, MinimumIsWhereTheSlopeCrossesZero) {
   const Entry& gelu = entry("gelu");
-  const double x_min = -0.751791524693564;  // REFERENCE.md
+  const double x_min = -0.751791524693564;  // published value
   EXPECT_NEAR(gelu.value(x_min), -0.169971207479904, 1e-12);
   EXPECT_NEAR(gelu.slope(x_min), 0.0, 1e-12);
   EXPECT_LT(gelu.slope(x_min - 0.01), 0.0);
@@ -555,7 +555,7 @@ TEST(Gelu, FloatSlopeFromItsValueIsWithinTwoUlpsOfTheExactSlope) {
 }
 
 TEST(GeluTanh, ApproximatesGeluAsGpt2Did) {
-  EXPECT_NEAR(entry("gelu_tanh").value(1.0), 0.841191990608277, 1e-12);  // REFERENCE.md
+  EXPECT_NEAR(entry("gelu_tanh").value(1.0), 0.841191990608277, 1e-12);  // published value
   for (int k = -60; k <= 60; ++k) {
     const double x = k / 10.0;
     EXPECT_NEAR(entry("gelu_tanh").value(x), entry("gelu").value(x), 1e-3) << x;

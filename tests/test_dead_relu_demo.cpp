@@ -255,7 +255,7 @@ TEST(DeadReluDemo, ActAllWritesEverythingAndExitsThreeWhenIdentityDiverges) {
   EXPECT_NE(runs.find("lr_1,relu,3,7,ok,"), std::string::npos) << runs;
 }
 
-// REFERENCE.md: 1 - (1 - 1/4)^10 = 0.9437 for N = 2, H = 10.
+// Lu et al.'s bound: 1 - (1 - 1/4)^10 = 0.9437 for N = 2, H = 10.
 TEST(BornDead, UpperBoundIsTheSinglePointFormula) {
   EXPECT_NEAR(dr::born_dead_upper_bound(2, 10), 0.9437, 5e-5);
   EXPECT_NEAR(dr::born_dead_upper_bound(4, 10), 0.4755, 5e-5);

@@ -46,7 +46,7 @@ void PrintTo(const Demo& d, std::ostream* os) { *os << d.name; }
 
 const std::vector<Demo>& demos() {
   static const std::vector<Demo> all = {
-      {"activations", SLOPE_ACTIVATIONS_EXE, ""},
+      {"explorer", SLOPE_EXPLORER_EXE, ""},
       {"micrograd", SLOPE_MICROGRAD_EXE, "--steps 20"},
       {"curves", SLOPE_CURVES_EXE, "--steps 100 --seeds 2 --act relu,tanh"},
       {"vanishing", SLOPE_VANISHING_EXE, "--depth 4 --steps 50"},
@@ -90,7 +90,7 @@ TEST(DemoCli, ReportOffersNoSeedAndNamesAMissingSummaryWithStatusTwo) {
                 "--in '" + in.string() + "' --out '" + (tmp.path() / "r").string() + "'", out, err),
             2);
   const std::string msg = read(err);
-  EXPECT_EQ(msg, "slope-report: " + (in / "activations" / "summary.csv").string() +
+  EXPECT_EQ(msg, "slope-report: " + (in / "explorer" / "summary.csv").string() +
                      ": cannot open (run the demo first)\n");
 }
 
@@ -158,7 +158,7 @@ TEST(DemoCli, StepsZeroMeasuresTheUntrainedNetworkInEveryTrainingDemo) {
   TempDir tmp;
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "err";
   for (const Demo& d : demos()) {
-    if (std::string(d.name) == "activations") continue;  // trains nothing
+    if (std::string(d.name) == "explorer") continue;  // trains nothing
     std::string args = d.small;
     const auto at = args.find("--steps ");
     args.replace(at,
@@ -191,7 +191,7 @@ TEST(DemoCli, NumbersAndNamesReadAsTheyShould) {
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "err";
   auto o = [&](const char* name) { return " --out '" + (tmp.path() / name).string() + "'"; };
   // The hinge table resolves x near a kink far from 0 (every row printed 333333 before).
-  ASSERT_EQ(run(SLOPE_ACTIVATIONS_EXE, "--act relu --weight -3 --bias 1e6" + o("a"), out, err), 0);
+  ASSERT_EQ(run(SLOPE_EXPLORER_EXE, "--act relu --weight -3 --bias 1e6" + o("a"), out, err), 0);
   EXPECT_TRUE(contains(read(out), "333333.32")) << read(out);
   EXPECT_TRUE(contains(read(out), "333333.34")) << read(out);
   // One seed: no "± 0.0000" spread.

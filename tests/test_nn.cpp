@@ -1,5 +1,5 @@
 // slope::nn: PyTorch's Linear layout and default init, the initialisations of Glorot &
-// Bengio and He et al. against their closed forms (REFERENCE.md), Sequential and MLP,
+// Bengio and He et al. against their closed forms, Sequential and MLP,
 // parameters() sharing storage with the model, and an exact save/load round trip.
 #include <gtest/gtest.h>
 
@@ -101,7 +101,7 @@ TEST(Linear, RejectsNonPositiveFeatures) {
 
 struct InitCase {
   Init init;
-  double want_std;       // REFERENCE.md's closed form for fan_in 512, fan_out 256
+  double want_std;       // the closed form for fan_in 512, fan_out 256
   double uniform_bound;  // 0 for normal inits
 };
 

@@ -1,4 +1,4 @@
-// slope::optim against PyTorch's update rules as REFERENCE.md writes them, worked by
+// slope::optim against PyTorch's update rules as PyTorch's documentation writes them, worked by
 // hand here in double precision on a tiny parameter with gradients set directly.
 #include <gtest/gtest.h>
 

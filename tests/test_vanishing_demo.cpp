@@ -1,7 +1,7 @@
 // slope-vanishing (demos/vanishing.cpp, demos/vanishing_lib.cpp) on small settings:
 // sigmoid stacks shrink the gradient towards layer 1, ReLU stacks under He init keep it,
 // the probes are taken when they say, the update ratio is the optimizer step's, and the
-// executable is reproducible, writes DESIGN.md's schemas and rejects bad flags.
+// executable is reproducible, writes the CSV schemas of demos/README.md and rejects bad flags.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,7 +48,7 @@ van::Config small_vanishing(const std::string& act, const std::string& init, int
 
 }  // namespace
 
-// 0.25^8 from REFERENCE.md.
+// 0.25^8, a closed form.
 TEST(VanishingDemo, SigmoidBoundIsAQuarterPerSlope) {
   EXPECT_EQ(van::sigmoid_bound(8), 1.52587890625e-5);
   EXPECT_EQ(van::sigmoid_bound(1), 0.25);

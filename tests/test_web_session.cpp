@@ -19,18 +19,10 @@ namespace web = slope::web;
 // The curves run of these settings, one record per step and split.
 std::vector<cv::Record> native_run(const web::Settings& s, int steps) {
   cv::Config c;
+  static_cast<slope::demo::RunConfig&>(c) = s;  // the page's run is a run of the demos
   c.activations = {s.activation};
-  c.data = s.data;
-  c.samples = s.samples;
-  c.test_fraction = s.test_fraction;
-  c.seed = s.seed;
   c.seeds = 1;
-  c.depth = s.depth;
-  c.width = s.width;
-  c.optim = s.optim;
-  c.lr = s.lr;
-  c.steps = steps;
-  c.init = s.init;
+  c.steps = static_cast<std::size_t>(steps);
   c.eval_every = 1;
   return cv::train_run(c, cv::load_data(c), s.activation, s.seed);
 }

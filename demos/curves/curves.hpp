@@ -20,21 +20,13 @@
 
 namespace slope::demo::curves {
 
-struct Config {
+// The run configuration (support/run_config.hpp) with slope-curves' defaults: the data set's
+// own noise, a quarter held out, Adam, 300 steps, 3 model seeds per activation (seed,
+// seed + 1, ...).
+struct Config : RunConfig {
+  Config() { test_fraction = 0.25, steps = 300, seeds = 3; }
   std::vector<std::string> activations = lesson_activations();
-  std::string data = "spirals";  // a generator name, or a CSV file (see is_csv_path)
-  std::size_t samples = 300;
-  std::optional<double> noise;  // default: data::default_noise(data)
-  double test_fraction = 0.25;
-  std::uint64_t seed = 1;
-  int seeds = 3;  // model seeds seed, seed + 1, ..., seed + seeds - 1
-  int depth = 4;  // hidden layers
-  int width = 32;
-  std::string optim = "adam";  // an optimizer_names() name
-  double lr = 0;               // 0: default_lr(optim)
-  int steps = 300;
-  std::string init = "xavier_uniform";  // any nn::Init::parse name
-  int eval_every = 10;
+  int eval_every = 10;  // curves at step 0, every eval_every steps and the last
 };
 
 // --data names a CSV file when it ends in ".csv" or is an existing file.

@@ -26,6 +26,7 @@ namespace {
 
 namespace demo = slope::demo;
 namespace cv = slope::demo::curves;
+namespace fs = std::filesystem;
 
 // A curve of the band file: its label, colour, dash type, and the rows its train and
 // test points occupy (0-based after the header, for gnuplot's `every ::first::last`).
@@ -203,128 +204,76 @@ int compare(const std::filesystem::path& dir, const std::vector<std::string>& fi
   return 0;
 }
 
-int run(int argc, char** argv) {
-  cv::Config config;
-  demo::Cli cli("curves",
-                "Training curves of MLPs with any activations, mean and spread over seeds; "
-                "--compare overlays earlier runs' curves.csv",
-                config.seed);
-  cli.add_activations(config.activations);
-  CLI::App& app = cli.app();
-  std::string data_names;
-  for (const std::string& n : slope::data::names())
-    data_names += (data_names.empty() ? "" : ", ") + n;
-  app.add_option("--data", config.data,
-                 "Data set: " + data_names +
-                     ", or a CSV file of rows "
-                     "x1,...,xn,label")
-      ->capture_default_str();
-  app.add_option("--seeds", config.seeds, "Model seeds per activation: --seed, --seed + 1, ...")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
-  app.add_option("--depth", config.depth, "Hidden layers")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  app.add_option("--width", config.width, "Units per hidden layer")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  demo::add_optimizer_flags(app, config.optim, config.lr);
-  double noise = 0;
-  app.add_option("--steps", config.steps,
-                 "Full-batch training steps (0: the untrained network only)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 10000000));
-  app.add_option("--init", config.init,
-                 "Weight init: xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal, "
-                 "lecun_normal, pytorch, normal(STD)")
-      ->capture_default_str()
-      ->check(demo::init_name());
-  app.add_option("--samples", config.samples, "Points of a generated data set")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{4}, std::size_t{10000000}));
-  CLI::Option* noise_opt =
-      app.add_option("--noise", noise,
-                     "Noise of a generated data set (default: moons 0.1, spirals 0.2, others 0.05)")
-          ->check(demo::range(0.0, 100.0));
-  app.add_option("--test-fraction", config.test_fraction, "Share of the data held out for testing")
-      ->capture_default_str()
-      ->check(demo::range(0.01, 0.99));
-  app.add_option("--eval-every", config.eval_every, "Record loss and accuracy every N steps")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000000));
-  std::vector<std::string> compare_files;
-  app.add_option("--compare", compare_files,
-                 "Overlay these runs' curves.csv files into compare.svg|png; no training");
-  if (auto status = cli.parse(argc, argv)) return *status;
-  const std::filesystem::path& dir = cli.out();
-  if (!compare_files.empty()) return compare(dir, compare_files);
-  if (noise_opt->count() > 0) config.noise = noise;
-  config.seed = cli.seed();
-  slope::set_num_threads(1);  // small matrices: one thread is faster, and reproducible
-
-  const cv::Split split = cv::load_data(config);
-  const double lr_used = config.lr > 0 ? config.lr : demo::default_lr(config.optim);
-  fmt::print(
-      "slope-curves: {} ({} train, {} test rows, {} features, {} classes), MLP {} x {} "
-      "hidden, {} init, {} lr {}, {}, seeds {}..{}\n",
-      config.data, split.train.n, split.test.n, split.train.dim, split.train.classes, config.depth,
-      config.width, config.init, config.optim, lr_used, demo::count_of(config.steps, "step"),
-      config.seed, config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
-
+// Every activation's runs, seed by seed, in training order.
+struct Run {
+  std::string activation;
+  std::uint64_t seed;
+  demo::History history;
+  std::string label() const { return fmt::format("{} seed {}", activation, seed); }
+};
+struct Trained {
   std::vector<cv::Record> records;
-  std::list<std::pair<std::string, demo::History>> histories;
-  demo::RunsCsv runs(dir / "runs.csv");
-  {
-    const std::size_t per_run = static_cast<std::size_t>(config.steps);
-    demo::Progress progress(
-        "training", config.activations.size() * static_cast<std::size_t>(config.seeds) * per_run);
-    std::size_t done = 0;
-    for (const std::string& a : config.activations)
-      for (int k = 0; k < config.seeds; ++k) {
-        const std::uint64_t seed = config.seed + static_cast<std::uint64_t>(k);
-        histories.emplace_back(fmt::format("{} seed {}", a, seed), demo::History{});
-        demo::History& h = histories.back().second;
-        std::vector<cv::Record> r = cv::train_run(
-            config, split, a, seed,
-            [&](int step) { progress.update(done + static_cast<std::size_t>(step)); }, &h);
-        runs.row(fmt::format("seed_{}", seed), a, config.depth, seed, h);
-        done += per_run;
-        if (h.diverged) {
-          progress.print(fmt::format("  {:<10} seed {}: {}", a, seed, h.diverged->message()));
-        } else {
-          const cv::Record& train = r[r.size() - 2];
-          const cv::Record& test = r.back();
-          progress.print(
-              fmt::format("  {:<10} seed {}: train loss {:.4f} accuracy {:.1f}%, test "
-                          "accuracy {:.1f}%",
-                          a, seed, train.loss, 100 * train.accuracy, 100 * test.accuracy));
-        }
-        records.insert(records.end(), r.begin(), r.end());
-      }
-  }
+  std::list<Run> runs;
+};
 
+// Trains every activation on seeds seed..seed + seeds - 1, printing each run's end.
+Trained train_all(const cv::Config& config, const cv::Split& split) {
+  Trained t;
+  demo::Progress progress("training", config.activations.size() *
+                                          static_cast<std::size_t>(config.seeds) * config.steps);
+  std::size_t done = 0;
+  for (const std::string& a : config.activations)
+    for (int k = 0; k < config.seeds; ++k) {
+      Run& run = t.runs.emplace_back(Run{a, config.seed + static_cast<std::uint64_t>(k), {}});
+      std::vector<cv::Record> r = cv::train_run(
+          config, split, a, run.seed,
+          [&](int step) { progress.update(done + static_cast<std::size_t>(step)); }, &run.history);
+      done += config.steps;
+      if (run.history.diverged) {
+        progress.print(fmt::format("  {:<10} seed {}: {}", a, run.seed,
+                                   run.history.diverged->message()));
+      } else {
+        const cv::Record& train = r[r.size() - 2];
+        const cv::Record& test = r.back();
+        progress.print(
+            fmt::format("  {:<10} seed {}: train loss {:.4f} accuracy {:.1f}%, test "
+                        "accuracy {:.1f}%",
+                        a, run.seed, train.loss, 100 * train.accuracy, 100 * test.accuracy));
+      }
+      t.records.insert(t.records.end(), r.begin(), r.end());
+    }
+  return t;
+}
+
+// curves.csv and runs.csv.
+void write_csvs(const fs::path& dir, const cv::Config& config, const Trained& t) {
   demo::CsvWriter csv(dir / "curves.csv",
                       {"activation", "depth", "seed", "step", "split", "loss", "accuracy"});
-  for (const cv::Record& r : records)
+  for (const cv::Record& r : t.records)
     csv.row(r.activation, r.depth, r.seed, r.step, r.split, r.loss, r.accuracy);
+  demo::RunsCsv runs(dir / "runs.csv");
+  for (const Run& r : t.runs)
+    runs.row(fmt::format("seed_{}", r.seed), r.activation, config.depth, r.seed, r.history);
   csv.commit();
   runs.commit();
+}
 
-  const std::vector<cv::Band> bands = cv::bands(records);
-  {
-    demo::CsvWriter mean_csv(dir / "curves_mean.csv", band_header(false));
-    std::vector<Series> series;
-    std::size_t row = 0;
-    write_bands(mean_csv, bands, nullptr, row, series, 1);
-    mean_csv.commit();
-    demo::gnuplot(
-        dir, "curves",
-        panels("curves_mean.csv", series, false, true,
-               fmt::format("{}: MLP {} x {}, {}, {} seeds (line: mean, band: min to max)",
-                           config.data, config.depth, config.width, config.optim, config.seeds)),
-        1100, 800);
-  }
+// curves_mean.csv and its plot, curves.svg|png: mean and band over seeds.
+void plot_mean(const fs::path& dir, const cv::Config& config, const std::vector<cv::Band>& bands) {
+  demo::CsvWriter mean_csv(dir / "curves_mean.csv", band_header(false));
+  std::vector<Series> series;
+  std::size_t row = 0;
+  write_bands(mean_csv, bands, nullptr, row, series, 1);
+  mean_csv.commit();
+  demo::gnuplot(dir, "curves",
+                panels("curves_mean.csv", series, false, true,
+                       fmt::format("{}: MLP {} x {}, {}, {} seeds (line: mean, band: min to max)",
+                                   config.data, config.depth, config.width, config.optim,
+                                   config.seeds)),
+                1100, 800);
+}
 
+void print_loss_plots(const cv::Config& config, const std::vector<cv::Band>& bands) {
   for (const std::string& a : config.activations) {
     std::vector<double> loss;
     for (const cv::Band& b : bands)
@@ -333,21 +282,27 @@ int run(int argc, char** argv) {
                demo::ascii_plot(loss, fmt::format("{}: mean train loss by step", a), 64, 6, 0,
                                 static_cast<double>(config.eval_every) * (loss.size() - 1)));
   }
+}
 
-  // The table summarises the runs that finished; a diverged run is listed below it.
+// The summary over seeds of the runs that finished (a diverged run is listed below it).
+std::vector<cv::Final> print_finals(const cv::Config& config, const Trained& t) {
   std::vector<cv::Record> finished;
-  for (const cv::Record& r : records) {
-    const auto run = std::find_if(histories.begin(), histories.end(), [&](const auto& h) {
-      return h.first == fmt::format("{} seed {}", r.activation, r.seed);
+  for (const cv::Record& r : t.records) {
+    const auto run = std::find_if(t.runs.begin(), t.runs.end(), [&](const Run& h) {
+      return h.activation == r.activation && h.seed == r.seed;
     });
-    if (run == histories.end() || !run->second.diverged) finished.push_back(r);
+    if (run == t.runs.end() || !run->history.diverged) finished.push_back(r);
   }
   const std::vector<cv::Final> finals = cv::finals(finished);
   print_table(finals, config.eval_every);
-  for (const auto& [label, h] : histories)
-    if (h.diverged)
-      fmt::print("  {}: {} (left out of the table above)\n", label, h.diverged->message());
+  for (const Run& r : t.runs)
+    if (r.history.diverged)
+      fmt::print("  {}: {} (left out of the table above)\n", r.label(),
+                 r.history.diverged->message());
+  return finals;
+}
 
+void write_summary(const fs::path& dir, const std::vector<cv::Final>& finals) {
   demo::Summary summary;  // for out/REPORT.md
   for (const cv::Final& f : finals) {
     summary.set(cv::key::final_train_acc(f.activation), f.train_acc.mean);
@@ -357,12 +312,52 @@ int run(int argc, char** argv) {
     summary.set(cv::key::steps_to_90(f.activation), f.steps_to_90);
   }
   summary.write(dir);
+}
+
+int run(int argc, char** argv) {
+  cv::Config config;
+  demo::Cli cli("curves",
+                "Training curves of MLPs with any activations, mean and spread over seeds; "
+                "--compare overlays earlier runs' curves.csv",
+                config.seed);
+  cli.add_activations(config.activations);
+  CLI::App& app = cli.app();
+  using F = demo::RunFlag;
+  demo::add_run_flags(app, config,
+                      {F::data_or_csv, F::seeds, F::depth, F::width, F::optim, F::steps, F::init,
+                       F::samples, F::noise, F::test_fraction});
+  app.add_option("--eval-every", config.eval_every, "Record loss and accuracy every N steps")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  std::vector<std::string> compare_files;
+  app.add_option("--compare", compare_files,
+                 "Overlay these runs' curves.csv files into compare.svg|png; no training");
+  if (auto status = cli.parse(argc, argv)) return *status;
+  const fs::path& dir = cli.out();
+  if (!compare_files.empty()) return compare(dir, compare_files);
+  config.seed = cli.seed();
+  slope::set_num_threads(1);  // small matrices: one thread is faster, and reproducible
+
+  const cv::Split split = cv::load_data(config);
+  fmt::print(
+      "slope-curves: {} ({} train, {} test rows, {} features, {} classes), MLP {} x {} "
+      "hidden, {} init, {} lr {}, {}, seeds {}..{}\n",
+      config.data, split.train.n, split.test.n, split.train.dim, split.train.classes, config.depth,
+      config.width, config.init, config.optim, config.lr_or_default(),
+      demo::count_of(static_cast<long long>(config.steps), "step"), config.seed,
+      config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
+  const Trained trained = train_all(config, split);
+  write_csvs(dir, config, trained);
+  const std::vector<cv::Band> bands = cv::bands(trained.records);
+  plot_mean(dir, config, bands);
+  print_loss_plots(config, bands);
+  write_summary(dir, print_finals(config, trained));
   fmt::print(
       "\nwrote {}/: curves.csv curves_mean.csv runs.csv summary.csv, curves.svg|png (with "
       "curves.gnuplot)\n",
       dir.string());
   std::vector<std::pair<std::string, const demo::History*>> labelled;
-  for (const auto& [label, h] : histories) labelled.emplace_back(label, &h);
+  for (const Run& r : trained.runs) labelled.emplace_back(r.label(), &r.history);
   return demo::report_divergences(labelled);
 }
 

@@ -7,12 +7,9 @@
 // bound of Lu et al. (2019). Every number printed is measured by this run.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
-#include <exception>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -28,6 +25,7 @@
 #include "support/cli.hpp"
 #include "support/output.hpp"
 #include "support/palette.hpp"
+#include "support/parallel.hpp"
 #include "support/plot.hpp"
 #include "support/progress.hpp"
 #include "support/summary.hpp"
@@ -179,139 +177,65 @@ void plot_born_dead(const fs::path& dir) {
   demo::gnuplot(dir, "born_dead", body + "\n", 800, 520);
 }
 
-int run(int argc, char** argv) {
+// What the command line asks for: the runs' shared configuration, the activations, and
+// the sweep's settings (each activation trains under each setting on every seed).
+struct Plan {
   dr::Config base;
   std::vector<std::string> acts{"relu", "leaky_relu", "gelu"};
-  std::string lr_list = "0.03,0.1,0.3,1,3";
-  double fixed_lr = 0.1, bias = -1.0;
-  std::string bad_init = "normal(1)";
-  std::size_t trials = 3000, seeds = 3;
+  std::vector<double> lrs;
+  std::vector<dr::Setting> settings;
+  std::size_t trials = 3000;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  demo::Cli cli("dead-relu",
-                "Dead ReLU units tracked through training (lr, bias and init sweeps), leaky "
-                "ReLU and GELU beside ReLU, and the born-dead probability against its bound",
-                dr::kDefaultSeed);
-  cli.add_activations(acts);
-  CLI::App& app = cli.app();
-  app.add_option("--lr", lr_list, "Learning rates of the sweep (settings lr_<lr>, He init)")
-      ->capture_default_str();
-  app.add_option("--fixed-lr", fixed_lr, "Learning rate of the bias and bad_init settings")
-      ->capture_default_str()
-      ->check(demo::range(1e-9, 100.0));
-  app.add_option("--bias", bias,
-                 "Initial bias of every unit in the neg_bias setting (bias_<b> for b >= 0)")
-      ->capture_default_str()
-      ->check(demo::range(-100.0, 100.0));
-  app.add_option("--bad-init", bad_init, "Weight init of the bad_init setting")
-      ->capture_default_str()
-      ->check(demo::init_name());
-  app.add_option("--depth", base.depth, "Hidden layers")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  app.add_option("--width", base.width, "Units per hidden layer")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  app.add_option("--data", base.data, "Data set")
-      ->capture_default_str()
-      ->check(CLI::IsMember(slope::data::names()));
-  app.add_option("--samples", base.samples, "Training samples")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{10}, std::size_t{1000000}));
-  app.add_option("--steps", base.steps,
-                 "Full-batch plain SGD steps per setting (0: the untrained network only)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
-  app.add_option("--seeds", seeds, "Seeds per setting: --seed, --seed + 1, ... (data and init)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
-  app.add_option("--threads", threads,
-                 "Runs trained at once, one per thread (the CSV does not depend on it)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  app.add_option("--trials", trials, "Monte Carlo networks per (width, depth) for born dead")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
-  if (auto status = cli.parse(argc, argv)) return *status;
-  // Small matrices: threads only add synchronisation (ten times slower on a busy 2-core box).
-  slope::set_num_threads(1);
-  base.seed = cli.seed();
-  const std::vector<double> lrs = parse_lrs(lr_list);
-  const std::vector<dr::Setting> settings = dr::settings(lrs, fixed_lr, bias, bad_init);
-  const fs::path& out = cli.out();
+  std::size_t seeds() const { return static_cast<std::size_t>(base.seeds); }
+};
 
-  fmt::print(
-      "slope-dead-relu: {} {} samples, MLP of {} hidden layer{} x {} units, full-batch plain "
-      "SGD (no momentum, no weight decay), {} step{}, seed{} {}\n"
-      "a unit is dead at a step when its slope is exactly 0 for every training example in "
-      "that step's forward pass\n",
-      base.samples, base.data, base.depth, base.depth == 1 ? "" : "s", base.width, base.steps,
-      base.steps == 1 ? "" : "s", seeds == 1 ? "" : "s",
-      seeds == 1 ? std::to_string(base.seed)
-                 : fmt::format("{}..{}", base.seed, base.seed + seeds - 1));
-
+// Every (setting, activation, seed) run, --threads at once, then the born-dead estimates.
+struct Measured {
   std::vector<Result> results;
-  const std::size_t born_cells = kBornWidths.size() * kBornDepths.size();
   std::vector<dr::BornDeadEstimate> born;
-  {
-    const std::size_t train_total = acts.size() * settings.size() * seeds * base.steps;
-    demo::Progress progress("training, then born dead", train_total + born_cells);
-    std::vector<dr::Config> configs;
-    for (const dr::Setting& s : settings)
-      for (const std::string& act : acts)
-        for (std::size_t k = 0; k < seeds; ++k) {
-          dr::Config c = base;
-          c.activation = act;
-          c.setting = s;
-          c.seed = base.seed + k;
-          configs.push_back(c);
-          results.push_back({act, s, c.seed, {}});
-        }
-    // The runs are independent (each has its own data, model and random stream), so
-    // --threads of them train at once; a run's numbers do not depend on the thread it ran
-    // on (tests/test_threads.cpp), so the CSV is byte-identical for any --threads.
-    std::atomic<std::size_t> next{0}, steps_done{0}, finished{0};
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    auto worker = [&] {
-      for (std::size_t i; (i = next++) < configs.size();) {
-        try {
-          results[i].run = dr::run(configs[i], [&](std::size_t) { ++steps_done; });
-        } catch (...) {
-          const std::lock_guard<std::mutex> lock(error_mutex);
-          if (!error) error = std::current_exception();
-          next = configs.size();  // stop the others
-        }
+};
+Measured measure(const Plan& plan) {
+  Measured m;
+  std::vector<dr::Config> configs;
+  for (const dr::Setting& s : plan.settings)
+    for (const std::string& act : plan.acts)
+      for (std::size_t k = 0; k < plan.seeds(); ++k) {
+        dr::Config c = plan.base;
+        c.activation = act;
+        c.setting = s;
+        c.seed = plan.base.seed + k;
+        configs.push_back(c);
+        m.results.push_back({act, s, c.seed, {}});
       }
-      ++finished;
-    };
-    const std::size_t n_threads =
-        std::clamp<std::size_t>(static_cast<std::size_t>(threads), 1, configs.size());
-    std::vector<std::thread> workers;
-    for (std::size_t t = 0; t < n_threads; ++t) workers.emplace_back(worker);
-    while (finished < n_threads) {
-      progress.update(std::min<std::size_t>(steps_done, train_total));
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::size_t train_total = configs.size() * plan.base.steps;
+  demo::Progress progress("training, then born dead",
+                          train_total + kBornWidths.size() * kBornDepths.size());
+  std::atomic<std::size_t> steps_done{0};
+  demo::run_parallel(
+      configs.size(), plan.threads,
+      [&](std::size_t i) {
+        m.results[i].run = dr::run(configs[i], [&](std::size_t) { ++steps_done; });
+      },
+      [&] { progress.update(std::min<std::size_t>(steps_done, train_total)); });
+  std::size_t done = train_total;
+  for (int h : kBornDepths)
+    for (int n : kBornWidths) {
+      m.born.push_back(dr::estimate_born_dead(n, h, plan.trials, plan.base.seed));
+      progress.update(++done);
     }
-    for (std::thread& t : workers) t.join();
-    if (error) std::rethrow_exception(error);
-    std::size_t done = train_total;
-    for (int h : kBornDepths)
-      for (int n : kBornWidths) {
-        born.push_back(dr::estimate_born_dead(n, h, trials, base.seed));
-        progress.update(++done);
-      }
-  }
+  return m;
+}
 
-  // dead.csv: one row per activation, setting, step and hidden layer.
+// dead.csv: one row per activation, setting, step and hidden layer, written layer by layer
+// so each (activation, setting, seed, layer) series is a contiguous run of rows, which the
+// plot reads by row range (a filter over the whole file took gnuplot 18 s). Also runs.csv.
+Rows write_dead_csv(const fs::path& out, const Plan& plan, const std::vector<Result>& results) {
   demo::CsvWriter csv(out / "dead.csv", {"activation", "setting", "seed", "step", "layer",
                                          "dead_frac", "deaths", "revivals"});
-  // Layer by layer, so each (activation, setting, seed, layer) series is a contiguous run
-  // of rows, which the plot reads by row range (a filter over the whole file took gnuplot
-  // 18 s).
   Rows rows;
   std::size_t row = 0;
   for (const Result& r : results)
-    for (int l = 1; l <= base.depth; ++l) {
+    for (int l = 1; l <= plan.base.depth; ++l) {
       const std::size_t first = row;
       for (const dr::LayerRecord& rec : r.run.records)
         if (rec.layer == l) {
@@ -319,17 +243,21 @@ int run(int argc, char** argv) {
                   rec.deaths, rec.revivals);
           ++row;
         }
-      if (r.seed == base.seed && row > first)
+      if (r.seed == plan.base.seed && row > first)
         rows[{r.activation, r.setting.name, l}] = {first, row - 1};
     }
   csv.commit();
   demo::RunsCsv runs(out / "runs.csv");
   for (const Result& r : results)
-    runs.row(r.setting.name, r.activation, base.depth, r.seed, r.run.history);
+    runs.row(r.setting.name, r.activation, plan.base.depth, r.seed, r.run.history);
   runs.commit();
+  return rows;
+}
 
-  demo::Summary summary;
-  if (seeds > 1)
+// The first seed's runs, one line each, and every seed's totals per activation.
+void print_runs(const Plan& plan, const std::vector<Result>& results, demo::Summary& summary) {
+  const dr::Config& base = plan.base;
+  if (plan.seeds() > 1)
     fmt::print("\nseed {} (every seed's runs are in dead.csv and runs.csv):", base.seed);
   fmt::print("\n{:<11} {:<9} {:>20} {:>8} {:>7} {:>12} {:>14} {:>9}\n", "activation", "setting",
              "final dead frac L1..", "max dead", "deaths", "L1 revivals", "deeper reviv.",
@@ -361,7 +289,7 @@ int run(int argc, char** argv) {
                    ? "  " + r.run.history.diverged->message() + "; measured up to it"
                    : "");
   }
-  for (const std::string& a : acts) {
+  for (const std::string& a : plan.acts) {
     summary.set(dr::key::max_dead_frac(a), max_dead[a]);
     summary.set(dr::key::layer1_revivals(a), l1_revivals[a]);
     summary.set(dr::key::deeper_revivals(a), deeper_revivals[a]);
@@ -369,14 +297,14 @@ int run(int argc, char** argv) {
   }
 
   fmt::print("\nmeasured over all {} settings and {} seed{} (plain SGD, no weight decay):\n",
-             settings.size(), seeds, seeds == 1 ? "" : "s");
-  for (const std::string& a : acts)
+             plan.settings.size(), plan.seeds(), plan.seeds() == 1 ? "" : "s");
+  for (const std::string& a : plan.acts)
     fmt::print(
         "  {:<11} max dead fraction {:.3f}; layer-1 units dead for {} unit-steps, revived {} "
         "times, sum |dL/dW|+|dL/db| over their rows while dead = {:.6g}; deeper-layer "
         "revivals {}\n",
         a, max_dead[a], dead_pairs[a], l1_revivals[a], grad_sum[a], deeper_revivals[a]);
-  if (std::find(acts.begin(), acts.end(), "relu") != acts.end()) {
+  if (std::find(plan.acts.begin(), plan.acts.end(), "relu") != plan.acts.end()) {
     const bool stay = l1_revivals["relu"] == 0 && grad_sum["relu"] == 0;
     fmt::print(
         "  => relu: dead layer-1 units {} (their gradient is {}exactly zero); deeper layers "
@@ -388,31 +316,38 @@ int run(int argc, char** argv) {
     if (max_dead.count(a))
       fmt::print("  => {}: max dead fraction {} over every setting, step and layer\n", a,
                  max_dead[a]);
+}
 
-  // The learning-rate sweep: final dead fraction per layer against the rate, over seeds.
+// The learning-rate sweep: final dead fraction per layer against the rate, over seeds
+// (dead_vs_lr.csv, a table and the summary's keys).
+void write_sweep(const fs::path& out, const Plan& plan, const std::vector<Result>& results,
+                 demo::Summary& summary) {
+  const dr::Config& base = plan.base;
+  const std::size_t seeds = plan.seeds();
   demo::CsvWriter sweep_csv(
       out / "dead_vs_lr.csv",
       {"activation", "lr", "layer", "runs", "diverged", "dead_frac_mean", "dead_frac_std"});
   summary.set(dr::key::kSweepSeeds, static_cast<double>(seeds));
-  summary.set(dr::key::kSweepLrMin, *std::min_element(lrs.begin(), lrs.end()));
-  summary.set(dr::key::kSweepLrMax, *std::max_element(lrs.begin(), lrs.end()));
+  summary.set(dr::key::kSweepLrMin, *std::min_element(plan.lrs.begin(), plan.lrs.end()));
+  summary.set(dr::key::kSweepLrMax, *std::max_element(plan.lrs.begin(), plan.lrs.end()));
   fmt::print(
       "\nfinal dead fraction against the learning rate ({} init, bias 0, {} step{}; mean ± std "
       "over {} seed{}; a run that diverged is left out and counted)\n{:<11} {:>6} {:>13}",
-      settings.front().init, base.steps, base.steps == 1 ? "" : "s", seeds, seeds == 1 ? "" : "s",
-      "activation", "lr", "all hidden");
+      plan.settings.front().init, base.steps, base.steps == 1 ? "" : "s", seeds,
+      seeds == 1 ? "" : "s", "activation", "lr", "all hidden");
   for (int l = 1; l <= base.depth; ++l) fmt::print(" {:>13}", fmt::format("layer {}", l));
   fmt::print(" {:>9}\n", "diverged");
   auto pm = [&](double m, double sd) {
     return seeds == 1 ? fmt::format("{:.2f}", m) : fmt::format("{:.2f} ± {:.2f}", m, sd);
   };
   std::vector<dr::SweepPoint> sweep;
-  for (const std::string& a : acts)
-    for (std::size_t i = 0; i < lrs.size(); ++i) {
+  for (const std::string& a : plan.acts)
+    for (std::size_t i = 0; i < plan.lrs.size(); ++i) {
       std::vector<const dr::Run*> runs_at;
       for (const Result& r : results)
-        if (r.activation == a && r.setting.name == settings[i].name) runs_at.push_back(&r.run);
-      const dr::SweepPoint& p = sweep.emplace_back(dr::sweep_point(a, lrs[i], runs_at, base.depth));
+        if (r.activation == a && r.setting.name == plan.settings[i].name) runs_at.push_back(&r.run);
+      const dr::SweepPoint& p =
+          sweep.emplace_back(dr::sweep_point(a, plan.lrs[i], runs_at, base.depth));
       fmt::print("{:<11} {:>6}", a, demo::format_number(p.lr));
       for (std::size_t l = 0; l <= static_cast<std::size_t>(base.depth); ++l)
         fmt::print(" {:>13}", p.mean.empty() ? "diverged" : pm(p.mean[l], p.stddev[l]));
@@ -425,22 +360,25 @@ int run(int argc, char** argv) {
     }
   // The CSV series by series (activation, then layer, then rate), so gnuplot draws each
   // as one line.
-  for (const std::string& a : acts)
+  for (const std::string& a : plan.acts)
     for (std::size_t l = 0; l <= static_cast<std::size_t>(base.depth); ++l)
       for (const dr::SweepPoint& p : sweep)
         if (p.activation == a && !p.mean.empty())
           sweep_csv.row(a, p.lr, l == 0 ? std::string("all") : std::to_string(l), p.runs,
                         p.diverged, p.mean[l], p.stddev[l]);
   sweep_csv.commit();
+}
 
-  // born_dead.csv and its table.
+// born_dead.csv, its table and the summary's keys.
+void write_born_dead(const fs::path& out, const Plan& plan,
+                     const std::vector<dr::BornDeadEstimate>& born, demo::Summary& summary) {
   demo::CsvWriter bcsv(out / "born_dead.csv",
                        {"width", "depth", "trials", "probability", "stderr", "upper_bound"});
   fmt::print(
       "\nborn dead: P(a ReLU net of width N and depth H is constant at init), input dim 1, no "
       "biases, He-normal weights, {} trials each\n"
       "{:>3} {:>3} {:>12} {:>8} {:>18} {:>16}\n",
-      trials, "N", "H", "Monte Carlo", "stderr", "1-(1-2^-N)^H", "Lu et al. 2019 MC");
+      plan.trials, "N", "H", "Monte Carlo", "stderr", "1-(1-2^-N)^H", "Lu et al. 2019 MC");
   for (const dr::BornDeadEstimate& e : born) {
     bcsv.row(e.width, e.depth, e.trials, e.probability, e.stderr_, e.upper_bound);
     summary.set(dr::key::born_dead(e.width, e.depth), e.probability);
@@ -449,13 +387,15 @@ int run(int argc, char** argv) {
                e.stderr_, e.upper_bound, paper_value(e.width, e.depth));
   }
   bcsv.commit();
+}
 
-  // Terminal plot: the first activation's layer-1 dead fraction in the setting where it
-  // grew most during training (units killed by training rather than born dead).
+// Terminal plot: the first activation's layer-1 dead fraction in the setting where it
+// grew most during training (units killed by training rather than born dead).
+void print_worst_plot(const Plan& plan, const std::vector<Result>& results) {
   const Result* worst = nullptr;
   double most_growth = -1;
   for (const Result& r : results)
-    if (r.activation == acts.front()) {
+    if (r.activation == plan.acts.front()) {
       double first = -1, last = 0;
       for (const dr::LayerRecord& rec : r.run.records)
         if (rec.layer == 1) {
@@ -464,18 +404,74 @@ int run(int argc, char** argv) {
         }
       if (last - first > most_growth) most_growth = last - first, worst = &r;
     }
-  if (worst != nullptr) {
-    std::vector<double> y;
-    for (const dr::LayerRecord& rec : worst->run.records)
-      if (rec.layer == 1) y.push_back(rec.dead_frac);
-    fmt::print("\n{}", demo::ascii_plot(y,
-                                        fmt::format("{} layer-1 dead fraction by step, setting {}",
-                                                    worst->activation, worst->setting.name),
-                                        64, 8));
-  }
+  if (worst == nullptr) return;
+  std::vector<double> y;
+  for (const dr::LayerRecord& rec : worst->run.records)
+    if (rec.layer == 1) y.push_back(rec.dead_frac);
+  fmt::print("\n{}", demo::ascii_plot(y,
+                                      fmt::format("{} layer-1 dead fraction by step, setting {}",
+                                                  worst->activation, worst->setting.name),
+                                      64, 8));
+}
 
-  plot_dead(out, acts, settings, base.depth, rows, base.seed);
-  plot_dead_vs_lr(out, acts, base.depth, seeds);
+int run(int argc, char** argv) {
+  Plan plan;
+  dr::Config& base = plan.base;
+  std::string lr_list = "0.03,0.1,0.3,1,3";
+  double fixed_lr = 0.1, bias = -1.0;
+  std::string bad_init = "normal(1)";
+  demo::Cli cli("dead-relu",
+                "Dead ReLU units tracked through training (lr, bias and init sweeps), leaky "
+                "ReLU and GELU beside ReLU, and the born-dead probability against its bound",
+                dr::kDefaultSeed);
+  cli.add_activations(plan.acts);
+  CLI::App& app = cli.app();
+  app.add_option("--lr", lr_list, "Learning rates of the sweep (settings lr_<lr>, He init)")
+      ->capture_default_str();
+  app.add_option("--fixed-lr", fixed_lr, "Learning rate of the bias and bad_init settings")
+      ->capture_default_str()
+      ->check(demo::range(1e-9, 100.0));
+  app.add_option("--bias", bias,
+                 "Initial bias of every unit in the neg_bias setting (bias_<b> for b >= 0)")
+      ->capture_default_str()
+      ->check(demo::range(-100.0, 100.0));
+  app.add_option("--bad-init", bad_init, "Weight init of the bad_init setting")
+      ->capture_default_str()
+      ->check(demo::init_name());
+  using F = demo::RunFlag;
+  demo::add_run_flags(app, base, {F::depth, F::width, F::data, F::samples, F::steps, F::seeds});
+  app.add_option("--threads", plan.threads,
+                 "Runs trained at once, one per thread (the CSV does not depend on it)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--trials", plan.trials, "Monte Carlo networks per (width, depth) for born dead")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+  if (auto status = cli.parse(argc, argv)) return *status;
+  // Small matrices: threads only add synchronisation (docs/performance.md, "Threads").
+  slope::set_num_threads(1);
+  base.seed = cli.seed();
+  plan.lrs = parse_lrs(lr_list);
+  plan.settings = dr::settings(plan.lrs, fixed_lr, bias, bad_init);
+  const fs::path& out = cli.out();
+  fmt::print(
+      "slope-dead-relu: {} {} samples, MLP of {} hidden layer{} x {} units, full-batch plain "
+      "SGD (no momentum, no weight decay), {} step{}, seed{} {}\n"
+      "a unit is dead at a step when its slope is exactly 0 for every training example in "
+      "that step's forward pass\n",
+      base.samples, base.data, base.depth, base.depth == 1 ? "" : "s", base.width, base.steps,
+      base.steps == 1 ? "" : "s", plan.seeds() == 1 ? "" : "s",
+      plan.seeds() == 1 ? std::to_string(base.seed)
+                        : fmt::format("{}..{}", base.seed, base.seed + plan.seeds() - 1));
+  const Measured m = measure(plan);
+  const Rows rows = write_dead_csv(out, plan, m.results);
+  demo::Summary summary;
+  print_runs(plan, m.results, summary);
+  write_sweep(out, plan, m.results, summary);
+  write_born_dead(out, plan, m.born, summary);
+  print_worst_plot(plan, m.results);
+  plot_dead(out, plan.acts, plan.settings, base.depth, rows, base.seed);
+  plot_dead_vs_lr(out, plan.acts, base.depth, plan.seeds());
   plot_born_dead(out);
   summary.write(out);
   fmt::print(
@@ -483,7 +479,7 @@ int run(int argc, char** argv) {
       "dead|dead_vs_lr|born_dead .svg|.png with their .gnuplot scripts\n",
       out.string());
   std::vector<std::pair<std::string, const demo::History*>> labelled;
-  for (const Result& r : results)
+  for (const Result& r : m.results)
     labelled.emplace_back(
         fmt::format("{}, setting {}, seed {}", r.activation, r.setting.name, r.seed),
         &r.run.history);

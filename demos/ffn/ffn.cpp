@@ -21,7 +21,7 @@ nn::Sequential make_residual(std::size_t in, int width, int hidden_mult, int dep
 }
 
 Split make_data(const Config& config) {
-  return make_split(config.data, config.samples, config.noise, config.test_fraction, config.seed);
+  return make_split(config);
 }
 
 std::vector<Level> levels(const std::string& model, const ProbePoint& p) {

@@ -100,80 +100,39 @@ Spread spread(const std::vector<double>& v) {
   return {m, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
 }
 
-int run(int argc, char** argv) {
+// What the command line asks for: the runs' shared configuration, and the activations and
+// depths every combination of which trains, for both models and every seed.
+struct Plan {
   ffn::Config base;
   std::vector<std::string> acts{"relu", "sigmoid", "tanh", "gelu", "gelu_tanh"};
-  std::string depth_list = "16";
-  int seeds = 3;
-  demo::Cli cli("ffn",
-                "Stacks of pre-LN residual FFN blocks (GPT-2's MLP half) beside plain MLPs of the "
-                "same depth: per-block gradient norms with each activation, GELU vs ReLU inside "
-                "the block",
-                ffn::kDefaultSeed);
-  cli.add_activations(acts);
-  CLI::App& app = cli.app();
-  app.add_option("--depth", depth_list, "Blocks (residual) and hidden layers (MLP), a list")
-      ->capture_default_str();
-  app.add_option("--width", base.width, "The residual stream's width C (and the MLP's width)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  app.add_option("--hidden-mult", base.hidden_mult, "A block's hidden width over C (GPT-2: 4)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  app.add_option("--data", base.data, "Data set (teacher or spirals for the lesson)")
-      ->capture_default_str()
-      ->check(CLI::IsMember(slope::data::names()));
-  app.add_option("--samples", base.samples, "Samples (20% held out for test)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{10}, std::size_t{1000000}));
-  app.add_option("--init", base.init, "Weight init of every Linear layer")
-      ->capture_default_str()
-      ->check(demo::init_name());
-  demo::add_optimizer_flags(app, base.optim, base.lr);
-  app.add_option("--steps", base.steps, "Full-batch training steps (0: the untrained network only)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
-  app.add_option("--probe-every", base.probe_every, "Probe every this many steps")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
-  app.add_option("--seeds", seeds, "Model seeds per run: --seed, --seed + 1, ...")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  if (auto status = cli.parse(argc, argv)) return *status;
-  slope::set_num_threads(1);  // small matrices: threads only add synchronisation
-  base.seed = cli.seed();
-  const std::vector<int> depths = demo::parse_depths(depth_list);
-  const fs::path& out = cli.out();
-  const ffn::Split split = ffn::make_data(base);
-  const double lr = base.lr > 0 ? base.lr : demo::default_lr(base.optim);
-  fmt::print(
-      "slope-ffn: {} ({} train, {} test, {} classes); residual_ffn = Linear({}, {}), N x "
-      "Residual(LayerNorm, FeedForward({}, {})), LayerNorm, Linear; mlp = {} hidden layers of "
-      "{}; {} init, {} lr {}, {}, seeds {}..{}\n",
-      base.data, split.train.n, split.test.n, split.train.classes, split.train.dim, base.width,
-      base.width, base.hidden_mult * base.width, "N", base.width, base.init, base.optim, lr,
-      demo::count_of(static_cast<long long>(base.steps), "step"), base.seed,
-      base.seed + static_cast<std::uint64_t>(seeds) - 1);
+  std::vector<int> depths;
+};
 
+// Every (depth, model, activation, seed) run, in that order.
+std::list<Result> train_all(const Plan& plan, const ffn::Split& split) {
+  const ffn::Config& base = plan.base;
+  const std::size_t runs =
+      2 * plan.acts.size() * plan.depths.size() * static_cast<std::size_t>(base.seeds);
+  demo::Progress progress("training", runs * base.steps);
+  std::size_t done = 0;
   std::list<Result> results;
-  {
-    const std::size_t runs = 2 * acts.size() * depths.size() * static_cast<std::size_t>(seeds);
-    demo::Progress progress("training", runs * base.steps);
-    std::size_t done = 0;
-    for (int depth : depths)
-      for (const std::string_view model : {ffn::kMlp, ffn::kResidual})
-        for (const std::string& act : acts)
-          for (int k = 0; k < seeds; ++k) {
-            ffn::Config c = base;
-            c.model = model, c.activation = act, c.depth = depth;
-            c.model_seed = base.seed + static_cast<std::uint64_t>(k);
-            results.push_back(
-                {c.model, act, depth, c.model_seed,
-                 ffn::run(c, split, [&](std::size_t s) { progress.update(done + s); })});
-            done += base.steps;
-          }
-  }
+  for (int depth : plan.depths)
+    for (const std::string_view model : {ffn::kMlp, ffn::kResidual})
+      for (const std::string& act : plan.acts)
+        for (int k = 0; k < base.seeds; ++k) {
+          ffn::Config c = base;
+          c.model = model, c.activation = act, c.depth = depth;
+          c.model_seed = base.seed + static_cast<std::uint64_t>(k);
+          results.push_back(
+              {c.model, act, depth, c.model_seed,
+               ffn::run(c, split, [&](std::size_t s) { progress.update(done + s); })});
+          done += base.steps;
+        }
+  return results;
+}
 
+// layers.csv, curves.csv and runs.csv.
+void write_csvs(const fs::path& out, const std::list<Result>& results) {
   demo::CsvWriter layers(
       out / "layers.csv",
       {"model", "activation", "depth", "seed", "step", "layer", "grad_norm", "act_mean", "act_std",
@@ -197,27 +156,30 @@ int run(int argc, char** argv) {
   layers.commit();
   curves.commit();
   runs.commit();
+}
 
-  // The table: step-0 gradient ratio (seed 1) and final loss over seeds.
+// The table: step-0 gradient ratio (first seed) and final loss over seeds, also put in the
+// summary.
+demo::Summary print_table(const Plan& plan, const std::list<Result>& results) {
   demo::Summary summary;
   fmt::print("\n  {:<13} {:<10} {:>5}  {:>22}  {:>22}  {:>15}\n", "model", "activation", "depth",
              "|g_first|/|g_last| @0", "final train loss", "final test acc");
-  for (int depth : depths)
+  for (int depth : plan.depths)
     for (const std::string_view model : {ffn::kMlp, ffn::kResidual})
-      for (const std::string& act : acts) {
+      for (const std::string& act : plan.acts) {
         double ratio = NAN;
         std::vector<double> loss, test_acc;
         std::string note;
         for (const Result& r : results) {
           if (r.model != model || r.activation != act || r.depth != depth) continue;
-          if (r.seed == base.seed && !r.history.probes.empty())
+          if (r.seed == plan.base.seed && !r.history.probes.empty())
             ratio = ffn::first_over_last(ffn::levels(r.model, r.history.probes.front()));
           if (r.history.diverged) {
             note += fmt::format("  seed {} {}", r.seed, r.history.diverged->message());
             continue;
           }
           for (const demo::CurvePoint& c : r.history.curves)
-            if (c.step == base.steps)
+            if (c.step == plan.base.steps)
               (c.split == "train" ? loss : test_acc)
                   .push_back(c.split == "train" ? c.loss : c.accuracy);
         }
@@ -229,10 +191,13 @@ int run(int argc, char** argv) {
         fmt::print("  {:<13} {:<10} {:>5}  {:>22.3g}  {:>13.4f} ± {:<6.4f}  {:>8.1f}% ± {:.1f}{}\n",
                    model, act, depth, ratio, l.mean, l.std, 100 * t.mean, 100 * t.std, note);
       }
+  return summary;
+}
 
-  // The lesson's claims on this run's numbers.
+// The lesson's claims on this run's numbers.
+void print_claims(const Plan& plan, const demo::Summary& summary) {
   fmt::print("\n");
-  for (int depth : depths) {
+  for (int depth : plan.depths) {
     const auto& v = summary.values();
     const auto sig = v.find(ffn::key::ratio(ffn::kMlp, "sigmoid", depth));
     if (sig != v.end())
@@ -241,7 +206,7 @@ int run(int argc, char** argv) {
           "({}over 1e4 times smaller)\n",
           depth, sig->second, sig->second < 1e-4 ? "" : "NOT ");
     double lo = INFINITY, hi = 0;
-    for (const std::string& a : acts) {
+    for (const std::string& a : plan.acts) {
       const double r = v.at(ffn::key::ratio(ffn::kResidual, a, depth));
       lo = std::min(lo, r), hi = std::max(hi, r);
     }
@@ -250,15 +215,18 @@ int run(int argc, char** argv) {
         "block's over every activation ({}within a factor of 10)\n",
         depth, lo, hi, lo >= 0.1 && hi <= 10 ? "" : "NOT ");
   }
+}
 
-  // Terminal plot: log10 of the step-0 gradient by level, sigmoid when run, middle depth.
-  const int shown = depths[depths.size() / 2];
-  const std::string plotted =
-      std::find(acts.begin(), acts.end(), "sigmoid") != acts.end() ? "sigmoid" : acts.front();
+// Terminal plot: log10 of the step-0 gradient by level, sigmoid when run, at depth `shown`.
+void print_step0_plots(const Plan& plan, const std::list<Result>& results, int shown) {
+  const std::string plotted = std::find(plan.acts.begin(), plan.acts.end(), "sigmoid") !=
+                                      plan.acts.end()
+                                  ? "sigmoid"
+                                  : plan.acts.front();
   for (const std::string_view model : {ffn::kMlp, ffn::kResidual})
     for (const Result& r : results)
-      if (r.model == model && r.activation == plotted && r.depth == shown && r.seed == base.seed &&
-          !r.history.probes.empty()) {
+      if (r.model == model && r.activation == plotted && r.depth == shown &&
+          r.seed == plan.base.seed && !r.history.probes.empty()) {
         std::vector<double> y;
         for (const ffn::Level& l : ffn::levels(r.model, r.history.probes.front()))
           y.push_back(std::log10(l.stats.grad_norm));
@@ -271,9 +239,50 @@ int run(int argc, char** argv) {
                                             static_cast<double>(y.size())));
         break;
       }
+}
 
-  plot_step0(out, acts, shown, base.seed);
-  if (base.steps > 0) plot_curves(out, acts, shown, base.seed);
+int run(int argc, char** argv) {
+  Plan plan;
+  ffn::Config& base = plan.base;
+  std::string depth_list = "16";
+  demo::Cli cli("ffn",
+                "Stacks of pre-LN residual FFN blocks (GPT-2's MLP half) beside plain MLPs of the "
+                "same depth: per-block gradient norms with each activation, GELU vs ReLU inside "
+                "the block",
+                ffn::kDefaultSeed);
+  cli.add_activations(plan.acts);
+  CLI::App& app = cli.app();
+  app.add_option("--depth", depth_list, "Blocks (residual) and hidden layers (MLP), a list")
+      ->capture_default_str();
+  app.add_option("--hidden-mult", base.hidden_mult, "A block's hidden width over C (GPT-2: 4)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  using F = demo::RunFlag;
+  demo::add_run_flags(app, base,
+                      {F::width, F::data, F::samples, F::init, F::optim, F::steps, F::probe_every,
+                       F::seeds});
+  if (auto status = cli.parse(argc, argv)) return *status;
+  slope::set_num_threads(1);  // small matrices: threads only add synchronisation
+  base.seed = cli.seed();
+  plan.depths = demo::parse_depths(depth_list);
+  const fs::path& out = cli.out();
+  const ffn::Split split = ffn::make_data(base);
+  fmt::print(
+      "slope-ffn: {} ({} train, {} test, {} classes); residual_ffn = Linear({}, {}), N x "
+      "Residual(LayerNorm, FeedForward({}, {})), LayerNorm, Linear; mlp = {} hidden layers of "
+      "{}; {} init, {} lr {}, {}, seeds {}..{}\n",
+      base.data, split.train.n, split.test.n, split.train.classes, split.train.dim, base.width,
+      base.width, base.hidden_mult * base.width, "N", base.width, base.init, base.optim,
+      base.lr_or_default(), demo::count_of(static_cast<long long>(base.steps), "step"), base.seed,
+      base.seed + static_cast<std::uint64_t>(base.seeds) - 1);
+  const std::list<Result> results = train_all(plan, split);
+  write_csvs(out, results);
+  const demo::Summary summary = print_table(plan, results);
+  print_claims(plan, summary);
+  const int shown = plan.depths[plan.depths.size() / 2];  // the middle depth
+  print_step0_plots(plan, results, shown);
+  plot_step0(out, plan.acts, shown, base.seed);
+  if (base.steps > 0) plot_curves(out, plan.acts, shown, base.seed);
   summary.write(out);
   fmt::print(
       "\nwrote {}/: layers.csv curves.csv runs.csv summary.csv, grad_step0|curves .svg|.png with "

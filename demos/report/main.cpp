@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "activations/activations.hpp"
+#include "explorer/explorer.hpp"
 #include "curves/curves.hpp"
 #include "dead_relu/dead_relu.hpp"
 #include "ffn/ffn.hpp"
@@ -96,12 +96,12 @@ int run(int argc, char** argv) {
   add(fmt::format(
       "A neuron relu({} x + {}) folds at x = -b/w = {}; the explorer, sampling its slope, "
       "found the kink at x = {}, with slope {} to its left and {} to its right.",
-      num(n("activations", ex::key::kKinkWeight)), num(n("activations", ex::key::kKinkBias)),
-      num(n("activations", ex::key::kKinkXFormula)), num(n("activations", ex::key::kKinkXMeasured)),
-      num(n("activations", ex::key::kKinkSlopeLeft)),
-      num(n("activations", ex::key::kKinkSlopeRight))));
+      num(n("explorer", ex::key::kKinkWeight)), num(n("explorer", ex::key::kKinkBias)),
+      num(n("explorer", ex::key::kKinkXFormula)), num(n("explorer", ex::key::kKinkXMeasured)),
+      num(n("explorer", ex::key::kKinkSlopeLeft)),
+      num(n("explorer", ex::key::kKinkSlopeRight))));
   add("");
-  add("![relu hinge](" + at + "activations/hinge.svg)  `slope-activations --weight 2 --bias 1`");
+  add("![relu hinge](" + at + "explorer/hinge.svg)  `slope-explorer --weight 2 --bias 1`");
   add("");
 
   // 2. ReLU passes gradients undamped.
@@ -123,19 +123,19 @@ int run(int argc, char** argv) {
       "Scanning the catalogue on a grid of step 0.001 over [-10, 10]: sigmoid's largest slope "
       "is {} at x = {} (its values span [{}, {}] on [-6, 6]); tanh's is {} at x = {}; relu's "
       "is {} (first reached at x = {}); gelu's is {} at x = {}.",
-      num(n("activations", ex::key::max_slope("sigmoid"))),
-      num(n("activations", ex::key::max_slope_at("sigmoid"))),
-      g3(n("activations", ex::key::range_min("sigmoid"))),
-      g3(n("activations", ex::key::range_max("sigmoid"))),
-      num(n("activations", ex::key::max_slope("tanh"))),
-      num(n("activations", ex::key::max_slope_at("tanh"))),
-      num(n("activations", ex::key::max_slope("relu"))),
-      num(n("activations", ex::key::max_slope_at("relu"))),
-      g3(n("activations", ex::key::max_slope("gelu"))),
-      g3(n("activations", ex::key::max_slope_at("gelu")))));
+      num(n("explorer", ex::key::max_slope("sigmoid"))),
+      num(n("explorer", ex::key::max_slope_at("sigmoid"))),
+      g3(n("explorer", ex::key::range_min("sigmoid"))),
+      g3(n("explorer", ex::key::range_max("sigmoid"))),
+      num(n("explorer", ex::key::max_slope("tanh"))),
+      num(n("explorer", ex::key::max_slope_at("tanh"))),
+      num(n("explorer", ex::key::max_slope("relu"))),
+      num(n("explorer", ex::key::max_slope_at("relu"))),
+      g3(n("explorer", ex::key::max_slope("gelu"))),
+      g3(n("explorer", ex::key::max_slope_at("gelu")))));
   add("");
   add("![sigmoid and its slope](" + at +
-      "activations/activation_sigmoid.svg)  `slope-activations`");
+      "explorer/activation_sigmoid.svg)  `slope-explorer`");
   add("");
 
   // 4. Deep sigmoid stacks vanish.
@@ -145,7 +145,7 @@ int run(int argc, char** argv) {
       "under Xavier init, layer 1's gradient norm at step 0 is {} of the last layer's at depth "
       "8 (bound 0.25^(L-1) = {}), while relu's is {}; after training, sigmoid reaches {} test "
       "accuracy against relu's {}.",
-      num(n("activations", ex::key::sigmoid_product(8))), num(n("activations", ex::key::bound(8))),
+      num(n("explorer", ex::key::sigmoid_product(8))), num(n("explorer", ex::key::bound(8))),
       g3(n("vanishing", van::key::ratio(init_x, "sigmoid", 8))),
       g3(n("vanishing", van::key::bound(8))),
       g3(n("vanishing", van::key::ratio(init_x, "relu", 8))),
@@ -189,11 +189,11 @@ int run(int argc, char** argv) {
       "tanh(0) = {} and tanh'(0) = {}; on [-6, 6] its values span [{}, {}] (sigmoid(0) = {}: "
       "not centred). micrograd's moons demo reached {} training accuracy with tanh and {} with "
       "relu after {} steps.",
-      num(n("activations", ex::key::value_at_0("tanh"))),
-      num(n("activations", ex::key::slope_at_0("tanh"))),
-      g3(n("activations", ex::key::range_min("tanh"))),
-      g3(n("activations", ex::key::range_max("tanh"))),
-      num(n("activations", ex::key::value_at_0("sigmoid"))),
+      num(n("explorer", ex::key::value_at_0("tanh"))),
+      num(n("explorer", ex::key::slope_at_0("tanh"))),
+      g3(n("explorer", ex::key::range_min("tanh"))),
+      g3(n("explorer", ex::key::range_max("tanh"))),
+      num(n("explorer", ex::key::value_at_0("sigmoid"))),
       pct(n("micrograd-tanh", mg::key::final_accuracy("tanh"))),
       pct(n("micrograd", mg::key::final_accuracy("relu"))), num(n("micrograd", mg::key::kSteps))));
   add("");
@@ -207,15 +207,15 @@ int run(int argc, char** argv) {
   add(fmt::format(
       "gelu(-1) = {} and gelu'(-1) = {}, not 0; its minimum is {} at x = {}. Under the dead-ReLU "
       "demo's settings GELU's largest dead fraction was {} (relu's: {}).",
-      g3(n("activations", ex::key::value_at_minus_1("gelu"))),
-      g3(n("activations", ex::key::slope_at_minus_1("gelu"))),
-      g3(n("activations", ex::key::min_value("gelu"))),
-      g3(n("activations", ex::key::min_at("gelu"))),
+      g3(n("explorer", ex::key::value_at_minus_1("gelu"))),
+      g3(n("explorer", ex::key::slope_at_minus_1("gelu"))),
+      g3(n("explorer", ex::key::min_value("gelu"))),
+      g3(n("explorer", ex::key::min_at("gelu"))),
       num(n("dead-relu", dr::key::max_dead_frac("gelu"))),
       g3(n("dead-relu", dr::key::max_dead_frac("relu")))));
   add("");
   add("![gelu and its slope](" + at +
-      "activations/activation_gelu.svg)  `slope-activations --act gelu`");
+      "explorer/activation_gelu.svg)  `slope-explorer --act gelu`");
   add("");
 
   // 7. Dead ReLU.

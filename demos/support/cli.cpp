@@ -7,10 +7,12 @@
 #include <system_error>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <slope/activations.hpp>
 #include <slope/nn.hpp>
 
 #include "output.hpp"
+#include "support/model.hpp"
 
 namespace slope::demo {
 
@@ -123,6 +125,89 @@ std::optional<int> Cli::parse(int argc, const char* const* argv) {
     return kUsageError;
   }
   return std::nullopt;
+}
+
+void add_run_flags(CLI::App& app, RunConfig& config, std::initializer_list<RunFlag> flags) {
+  const RunBounds& b = kRunBounds;
+  std::string data_names;
+  for (const std::string& n : slope::data::names())
+    data_names += (data_names.empty() ? "" : ", ") + n;
+  for (const RunFlag flag : flags) switch (flag) {
+      case RunFlag::data:
+        app.add_option("--data", config.data, "Data set: " + data_names)
+            ->capture_default_str()
+            ->check(CLI::IsMember(slope::data::names()));
+        break;
+      case RunFlag::data_or_csv:
+        app.add_option("--data", config.data,
+                       "Data set: " + data_names + ", or a CSV file of rows x1,...,xn,label")
+            ->capture_default_str();
+        break;
+      case RunFlag::samples:
+        app.add_option("--samples", config.samples, "Points of a generated data set")
+            ->capture_default_str()
+            ->check(CLI::Range(b.samples_min, b.samples_max));
+        break;
+      case RunFlag::noise: {
+        CLI::Option* o = app.add_option_function<double>(
+                                "--noise", [&config](const double& v) { config.noise = v; },
+                                config.noise ? "Noise of a generated data set"
+                                             : "Noise of a generated data set (default: moons "
+                                               "0.1, spirals 0.2, others 0.05)")
+                             ->check(range(0.0, b.noise_max));
+        if (config.noise) o->default_str(fmt::format("{}", *config.noise));
+        break;
+      }
+      case RunFlag::test_fraction:
+        app.add_option("--test-fraction", config.test_fraction,
+                       "Share of the data held out for testing")
+            ->capture_default_str()
+            ->check(range(b.test_fraction_min, b.test_fraction_max));
+        break;
+      case RunFlag::depth:
+        app.add_option("--depth", config.depth, "Hidden layers")
+            ->capture_default_str()
+            ->check(CLI::Range(1, b.depth_max));
+        break;
+      case RunFlag::width:
+        app.add_option("--width", config.width, "Units per hidden layer")
+            ->capture_default_str()
+            ->check(CLI::Range(1, b.width_max));
+        break;
+      case RunFlag::init:
+        app.add_option("--init", config.init,
+                       "Weight init: " + fmt::format("{}", fmt::join(nn::Init::names(), ", ")))
+            ->capture_default_str()
+            ->check(init_name());
+        break;
+      case RunFlag::optim: {
+        app.add_option("--optim", config.optim, "Optimizer (sgd: plain, no momentum)")
+            ->capture_default_str()
+            ->check(CLI::IsMember(optimizer_names()));
+        std::string defaults;
+        for (const auto& o : kOptimizers)
+          defaults += fmt::format("{}{} for {}", defaults.empty() ? "" : ", ", o.lr, o.name);
+        app.add_option("--lr", config.lr, "Learning rate (default " + defaults + ")")
+            ->check(range(b.lr_min, b.lr_max));
+        break;
+      }
+      case RunFlag::steps:
+        app.add_option("--steps", config.steps,
+                       "Full-batch training steps (0: the untrained network only)")
+            ->capture_default_str()
+            ->check(CLI::Range(std::size_t{0}, b.steps_max));
+        break;
+      case RunFlag::probe_every:
+        app.add_option("--probe-every", config.probe_every, "Probe every this many steps")
+            ->capture_default_str()
+            ->check(CLI::Range(std::size_t{1}, b.probe_every_max));
+        break;
+      case RunFlag::seeds:
+        app.add_option("--seeds", config.seeds, "Model seeds per run: --seed, --seed + 1, ...")
+            ->capture_default_str()
+            ->check(CLI::Range(1, b.seeds_max));
+        break;
+    }
 }
 
 CLI::Validator init_name() {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "support/exit.hpp"
+#include "support/run_config.hpp"
 
 namespace slope::demo {
 
@@ -55,6 +57,17 @@ class Cli {
   std::string act_list_;
   std::vector<std::string>* act_list_target_ = nullptr;
 };
+
+// The flags of RunConfig's fields, declared once with their bounds (kRunBounds), each
+// showing the default the config holds when it is added. A demo adds those it uses:
+//   add_run_flags(app, config, {RunFlag::data, RunFlag::samples, RunFlag::steps});
+// --seed is the Cli's own. RunFlag::optim adds --optim and --lr; RunFlag::data checks for a
+// generator's name, RunFlag::data_or_csv also takes a CSV file's path.
+enum class RunFlag {
+  data, data_or_csv, samples, noise, test_fraction, depth, width, init, optim, steps,
+  probe_every, seeds
+};
+void add_run_flags(CLI::App& app, RunConfig& config, std::initializer_list<RunFlag> flags);
 
 // A CLI11 check that the value is a weight init slope::nn::Init::parse accepts; its
 // error lists the valid names.

@@ -1,6 +1,6 @@
-// How a demo ends: the exit statuses (DESIGN.md's table), the errors that map to them and
-// run_main, which does the mapping. No CLI11 here, so the demos' computations can throw
-// UsageError without compiling the command-line library. Defined in cli.cpp, beside the
+// How a demo ends: the exit statuses (demos/README.md, "Exit statuses"), the errors that map
+// to them and run_main, which does the mapping. No CLI11 here, so the demos' computations can
+// throw UsageError without compiling the command-line library. Defined in cli.cpp, beside the
 // command line that names the program.
 #pragma once
 
@@ -11,7 +11,8 @@
 
 namespace slope::demo {
 
-// The exit statuses of every demo (DESIGN.md's table; --help prints exit_statuses()).
+// The exit statuses of every demo (demos/README.md, "Exit statuses"; --help prints
+// exit_statuses()).
 // 0: success.
 // 1: an internal error, a bug (any exception other than the two below).
 inline constexpr int kInternalError = 1;

@@ -5,28 +5,17 @@
 
 #include <fmt/core.h>
 
-#include "support/cli.hpp"
+#include "support/exit.hpp"
+
 
 namespace slope::demo {
 
-// --- optimizer flags ---------------------------------------------------------------
-
-void add_optimizer_flags(CLI::App& app, std::string& optim, double& lr) {
-  app.add_option("--optim", optim, "Optimizer (sgd: plain, no momentum)")
-      ->capture_default_str()
-      ->check(CLI::IsMember(optimizer_names()));
-  std::string defaults;
-  for (const auto& o : kOptimizers)
-    defaults += fmt::format("{}{} for {}", defaults.empty() ? "" : ", ", o.lr, o.name);
-  app.add_option("--lr", lr, "Learning rate (default " + defaults + ")")->check(range(1e-9, 1e9));
-}
-
 // --- data ---------------------------------------------------------------------------
 
-Split make_split(const std::string& name, std::size_t samples, double noise, double test_fraction,
-                 std::uint64_t seed) {
-  const data::Dataset all = data::make(name, samples, noise, seed);
-  auto [train, test] = data::train_test_split(all, test_fraction, seed + 2);
+Split make_split(const RunConfig& config) {
+  const data::Dataset all =
+      data::make(config.data, config.samples, config.noise_or_default(), config.seed);
+  auto [train, test] = data::train_test_split(all, config.test_fraction, config.seed + 2);
   return {std::move(train), std::move(test)};
 }
 

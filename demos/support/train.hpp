@@ -17,28 +17,19 @@
 
 #include "support/model.hpp"
 #include "support/output.hpp"
+#include "support/run_config.hpp"
 #include "support/step.hpp"
 
-namespace CLI {
-class App;  // support/cli.hpp has CLI11, for the main.cpp files that parse flags
-}
-
 namespace slope::demo {
-
-// --- optimizer flags ---------------------------------------------------------------
-
-// --optim NAME and --lr X on `app` (lr stays 0 unless given, meaning the default).
-void add_optimizer_flags(CLI::App& app, std::string& optim, double& lr);
 
 // --- data ---------------------------------------------------------------------------
 
 struct Split {
   data::Dataset train, test;
 };
-// data::make(name, samples, noise, seed), split by data::train_test_split(test_fraction,
+// data::make(data, samples, noise, seed), split by data::train_test_split(test_fraction,
 // seed + 2), so every model and activation of one seed sees the same data.
-Split make_split(const std::string& name, std::size_t samples, double noise, double test_fraction,
-                 std::uint64_t seed);
+Split make_split(const RunConfig& config);
 
 // --- the loop -----------------------------------------------------------------------
 

@@ -232,169 +232,126 @@ std::string ratio_text(double r) {
   return r < 0.1 ? fmt::format("{:.3g} (1/{:.3g})", r, 1 / r) : fmt::format("{:.3g}", r);
 }
 
-int run(int argc, char** argv) {
+// What the command line asks for: the runs' shared configuration, and the lists of
+// activations, depths and inits every combination of which trains.
+struct Plan {
   van::Config base;
   std::vector<std::string> acts = demo::lesson_activations();
-  std::string depth_list = "8", init_list = "xavier_uniform,kaiming_normal";
-  demo::Cli cli("vanishing",
-                "Deep MLPs with each activation: per-layer gradient norms at init and through "
-                "training, against sigmoid's 0.25^(L-1) bound",
-                van::kDefaultSeed);
-  cli.add_activations(acts);
-  CLI::App& app = cli.app();
-  app.add_option("--depth", depth_list, "Hidden layers, a comma-separated list (8,16,32)")
-      ->capture_default_str();
-  app.add_option("--width", base.width, "Units per hidden layer")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  app.add_option("--init", init_list,
-                 "Weight inits, comma-separated (" +
-                     fmt::format("{}", fmt::join(slope::nn::Init::names(), ", ")) +
-                     "); each writes its CSVs into OUT/<init>/")
-      ->capture_default_str();
-  app.add_option("--data", base.data, "Data set")
-      ->capture_default_str()
-      ->check(CLI::IsMember(slope::data::names()));
-  app.add_option("--samples", base.samples, "Samples (20% held out for test)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{10}, std::size_t{1000000}));
-  app.add_option("--noise", base.noise, "Data noise")
-      ->capture_default_str()
-      ->check(demo::range(0.0, 10.0));
-  demo::add_optimizer_flags(app, base.optim, base.lr);
-  app.add_option("--steps", base.steps, "Full-batch training steps (0: the untrained network only)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
-  app.add_option("--probe-every", base.probe_every, "Probe every this many steps")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
-  if (auto status = cli.parse(argc, argv)) return *status;
-  // The matrices are small (a few hundred rows by 32): threads only add synchronisation,
-  // which on a loaded two-core machine made runs ten times slower.
-  slope::set_num_threads(1);
-  base.seed = cli.seed();
-  if (base.lr <= 0) base.lr = demo::default_lr(base.optim);
-  const std::vector<int> depths = demo::parse_depths(depth_list);
-  const std::vector<std::string> inits = parse_inits(init_list);
-  const fs::path& out = cli.out();
+  std::vector<int> depths;
+  std::vector<std::string> inits;
+};
 
-  const van::Split split = van::make_data(base);
-  fmt::print(
-      "slope-vanishing: {} ({} train, {} test, {} classes), MLPs of width {}, depth {} "
-      "(hidden layers), {} lr {}, {}, probes every {}, seed {}\n"
-      "L = the last Linear layer (the output layer, layer depth+1); the backward pass from it "
-      "to layer 1 crosses L-1 = depth activation slopes.\n",
-      base.data, split.train.n, split.test.n, split.train.classes, base.width,
-      fmt::join(depths, ","), base.optim, base.lr,
-      demo::count_of(static_cast<long long>(base.steps), "step"),
-      demo::count_of(static_cast<long long>(base.probe_every), "step"), base.seed);
-
+// Every (init, depth, activation) run, in that order.
+std::vector<Result> train_all(const Plan& plan) {
+  const std::size_t runs = plan.inits.size() * plan.acts.size() * plan.depths.size();
+  demo::Progress progress("training", runs * plan.base.steps);
+  std::size_t done = 0;
   std::vector<Result> results;
-  {
-    const std::size_t runs = inits.size() * acts.size() * depths.size();
-    demo::Progress progress("training", runs * base.steps);
-    std::size_t done = 0;
-    for (const std::string& init : inits)
-      for (int depth : depths)
-        for (const std::string& act : acts) {
-          van::Config c = base;
-          c.init = init, c.depth = depth, c.activation = act;
-          results.push_back(
-              {init, act, depth, van::run(c, [&](std::size_t s) { progress.update(done + s); })});
-          done += base.steps;
-        }
-  }
-
-  demo::Summary summary;
-  for (int depth : depths) summary.set(van::key::bound(depth), van::sigmoid_bound(depth));
-  std::size_t diverged = 0;
-  for (const std::string& init : inits) {
-    fmt::print("\n{} init\n", init);
-    fmt::print("  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>9}  {:>8}  {}\n", "activation", "depth",
-               "|g1|/|gL| at step 0", "max/min |gl|", "slopes' cap", "train acc", "test acc",
-               "best train acc (step)");
-    std::vector<const Result*> mine;
-    for (const Result& r : results)
-      if (r.init == init) mine.push_back(&r);
-    for (const Result* r : mine) {
-      const std::string bound =
-          r->activation == "sigmoid" ? fmt::format("{:.4g}", van::sigmoid_bound(r->depth)) : "";
-      if (r->run.diverged) ++diverged;
-      if (r->run.probes.empty()) {  // diverged at step 0: nothing measured
-        fmt::print("  {:<11} {:>5}  {}\n", r->activation, r->depth, r->run.diverged->message());
-        continue;
+  for (const std::string& init : plan.inits)
+    for (int depth : plan.depths)
+      for (const std::string& act : plan.acts) {
+        van::Config c = plan.base;
+        c.init = init, c.depth = depth, c.activation = act;
+        results.push_back(
+            {init, act, depth, van::run(c, [&](std::size_t s) { progress.update(done + s); })});
+        done += plan.base.steps;
       }
-      const auto& step0 = r->run.probes.front().layers;
-      const double ratio = van::first_over_last(step0), spread = van::spread(step0);
-      double train_acc = NAN, test_acc = NAN;
-      for (const van::Curve& c : r->run.curves)
-        (c.split == "train" ? train_acc : test_acc) = c.accuracy;
-      summary.set(van::key::ratio(init, r->activation, r->depth), ratio);
-      summary.set(van::key::spread(init, r->activation, r->depth), spread);
-      summary.set(van::key::train_acc(init, r->activation, r->depth), train_acc);
-      summary.set(van::key::test_acc(init, r->activation, r->depth), test_acc);
-      summary.set(van::key::best_train_acc(init, r->activation, r->depth),
-                  r->run.best_train_accuracy);
-      const van::TopLayer top = van::top_hidden_layer(r->run, r->depth);
-      summary.set(van::key::top_mean("start", init, r->activation, r->depth), top.start);
-      summary.set(van::key::top_mean("lowest", init, r->activation, r->depth), top.lowest);
-      summary.set(van::key::top_mean("lowest_step", init, r->activation, r->depth),
-                  static_cast<double>(top.lowest_step));
-      summary.set(van::key::top_mean("last", init, r->activation, r->depth), top.last);
-      summary.set(van::key::top_mean("last_step", init, r->activation, r->depth),
-                  static_cast<double>(top.last_step));
-      summary.set(van::key::top_mean("below_min", init, r->activation, r->depth), top.below_min);
-      summary.set(van::key::top_mean("below_max", init, r->activation, r->depth), top.below_max);
-      fmt::print(
-          "  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>8.1f}%  {:>7.1f}%  {:.1f}% ({}){}\n",
-          r->activation, r->depth, ratio_text(ratio),
-          std::isfinite(spread) ? fmt::format("{:.3g}", spread) : "no gradient", bound,
-          100 * train_acc, 100 * test_acc, 100 * r->run.best_train_accuracy, r->run.best_step,
-          r->run.diverged ? "  " + r->run.diverged->message() + "; last measured above" : "");
-    }
+  return results;
+}
 
-    fmt::print(
-        "  slopes' cap: 0.25^(L-1), the most the L-1 sigmoid slopes between the output layer "
-        "and layer 1 can multiply to; it caps those slope factors, not |g1|/|gL|, which the "
-        "weights' gain also multiplies (so the ratio may exceed it). \"no gradient\": some "
-        "layer's gradient is exactly 0 (dead units), so there is no ratio to measure.\n");
+// A run's numbers in summary.csv, for slope-report.
+void summarise(demo::Summary& summary, const Result& r, double ratio, double spread,
+               double train_acc, double test_acc) {
+  const std::string& init = r.init;
+  summary.set(van::key::ratio(init, r.activation, r.depth), ratio);
+  summary.set(van::key::spread(init, r.activation, r.depth), spread);
+  summary.set(van::key::train_acc(init, r.activation, r.depth), train_acc);
+  summary.set(van::key::test_acc(init, r.activation, r.depth), test_acc);
+  summary.set(van::key::best_train_acc(init, r.activation, r.depth), r.run.best_train_accuracy);
+  const van::TopLayer top = van::top_hidden_layer(r.run, r.depth);
+  auto set_top = [&](const char* what, double v) {
+    summary.set(van::key::top_mean(what, init, r.activation, r.depth), v);
+  };
+  set_top("start", top.start);
+  set_top("lowest", top.lowest);
+  set_top("lowest_step", static_cast<double>(top.lowest_step));
+  set_top("last", top.last);
+  set_top("last_step", static_cast<double>(top.last_step));
+  set_top("below_min", top.below_min);
+  set_top("below_max", top.below_max);
+}
 
-    const fs::path dir = out / init;
-    fs::create_directories(dir);
-    const std::vector<std::size_t> first_rows = write_csv(dir, mine, base.seed);
-    // The probed steps to draw through training: at most 11, evenly spread, first and last.
-    std::vector<std::size_t> steps;
-    const std::vector<van::Probe>& probes =
-        std::max_element(mine.begin(), mine.end(),
-                         [](const Result* a, const Result* b) {
-                           return a->run.probes.size() < b->run.probes.size();
-                         })[0]
-            ->run.probes;
-    const std::size_t shown = std::min<std::size_t>(11, probes.size());
-    for (std::size_t i = 0; i < shown; ++i)
-      steps.push_back(probes[shown == 1 ? 0 : i * (probes.size() - 1) / (shown - 1)].step);
-    plot_step0(dir, init, acts, depths);
-    if (base.steps > 0 && !steps.empty()) {  // with no training nothing to draw over steps
-      std::vector<std::string> no_gradient;
-      for (const std::string& a : acts) {
-        bool any = false;
-        for (const Result* r : mine)
-          if (r->activation == a && r->depth == depths.front())
-            for (const van::Probe& probe : r->run.probes)
-              for (const auto& l : probe.layers) any = any || l.grad_norm > 0;
-        if (!any) no_gradient.push_back(a);
-      }
-      plot_training(dir, init, acts, depths.front(), steps, no_gradient);
-      plot_saturation(dir, init, mine, first_rows, depths.front());
-      plot_curves(dir, init, acts, depths);
+// One init's table, with each run's numbers put in the summary.
+void print_table(const std::string& init, const std::vector<const Result*>& mine,
+                 demo::Summary& summary) {
+  fmt::print("\n{} init\n", init);
+  fmt::print("  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>9}  {:>8}  {}\n", "activation", "depth",
+             "|g1|/|gL| at step 0", "max/min |gl|", "slopes' cap", "train acc", "test acc",
+             "best train acc (step)");
+  for (const Result* r : mine) {
+    const std::string bound =
+        r->activation == "sigmoid" ? fmt::format("{:.4g}", van::sigmoid_bound(r->depth)) : "";
+    if (r->run.probes.empty()) {  // diverged at step 0: nothing measured
+      fmt::print("  {:<11} {:>5}  {}\n", r->activation, r->depth, r->run.diverged->message());
+      continue;
     }
+    const auto& step0 = r->run.probes.front().layers;
+    const double ratio = van::first_over_last(step0), spread = van::spread(step0);
+    double train_acc = NAN, test_acc = NAN;
+    for (const van::Curve& c : r->run.curves)
+      (c.split == "train" ? train_acc : test_acc) = c.accuracy;
+    summarise(summary, *r, ratio, spread, train_acc, test_acc);
+    fmt::print("  {:<11} {:>5}  {:>24}  {:>12}  {:>11}  {:>8.1f}%  {:>7.1f}%  {:.1f}% ({}){}\n",
+               r->activation, r->depth, ratio_text(ratio),
+               std::isfinite(spread) ? fmt::format("{:.3g}", spread) : "no gradient", bound,
+               100 * train_acc, 100 * test_acc, 100 * r->run.best_train_accuracy, r->run.best_step,
+               r->run.diverged ? "  " + r->run.diverged->message() + "; last measured above" : "");
   }
+  fmt::print(
+      "  slopes' cap: 0.25^(L-1), the most the L-1 sigmoid slopes between the output layer "
+      "and layer 1 can multiply to; it caps those slope factors, not |g1|/|gL|, which the "
+      "weights' gain also multiplies (so the ratio may exceed it). \"no gradient\": some "
+      "layer's gradient is exactly 0 (dead units), so there is no ratio to measure.\n");
+}
 
-  // The lesson's two claims, checked on this run's numbers.
+// One init's CSVs and plots, in OUT/<init>/.
+void write_init(const fs::path& dir, const Plan& plan, const std::string& init,
+                const std::vector<const Result*>& mine) {
+  fs::create_directories(dir);
+  const std::vector<std::size_t> first_rows = write_csv(dir, mine, plan.base.seed);
+  // The probed steps to draw through training: at most 11, evenly spread, first and last.
+  std::vector<std::size_t> steps;
+  const std::vector<van::Probe>& probes =
+      std::max_element(mine.begin(), mine.end(),
+                       [](const Result* a, const Result* b) {
+                         return a->run.probes.size() < b->run.probes.size();
+                       })[0]
+          ->run.probes;
+  const std::size_t shown = std::min<std::size_t>(11, probes.size());
+  for (std::size_t i = 0; i < shown; ++i)
+    steps.push_back(probes[shown == 1 ? 0 : i * (probes.size() - 1) / (shown - 1)].step);
+  plot_step0(dir, init, plan.acts, plan.depths);
+  if (plan.base.steps == 0 || steps.empty()) return;  // with no training nothing to draw over steps
+  std::vector<std::string> no_gradient;
+  for (const std::string& a : plan.acts) {
+    bool any = false;
+    for (const Result* r : mine)
+      if (r->activation == a && r->depth == plan.depths.front())
+        for (const van::Probe& probe : r->run.probes)
+          for (const auto& l : probe.layers) any = any || l.grad_norm > 0;
+    if (!any) no_gradient.push_back(a);
+  }
+  plot_training(dir, init, plan.acts, plan.depths.front(), steps, no_gradient);
+  plot_saturation(dir, init, mine, first_rows, plan.depths.front());
+  plot_curves(dir, init, plan.acts, plan.depths);
+}
+
+// The lesson's two claims, checked on this run's numbers.
+void print_claims(const std::vector<Result>& results, std::size_t trained_steps) {
   fmt::print("\n");
   for (const Result& r : results) {
     if (r.run.probes.empty()) continue;
-    if (r.activation == "sigmoid" && base.steps > 0) {
+    if (r.activation == "sigmoid" && trained_steps > 0) {
       const van::TopLayer top = van::top_hidden_layer(r.run, r.depth);
       fmt::print(
           "sigmoid, depth {}, {}: the top hidden layer's mean activation was {:.3f} at step 0, "
@@ -424,12 +381,14 @@ int run(int argc, char** argv) {
           r.depth, r.init, ratio, spread,
           spread <= 10 && ratio <= 10 && ratio >= 0.1 ? "" : "NOT ");
   }
+}
 
-  // Terminal plots: log10 of the step-0 gradient norm by layer.
+// Terminal plots: log10 of the step-0 gradient norm by layer, sigmoid and relu.
+void print_step0_plots(const Plan& plan, const std::vector<Result>& results) {
   for (const char* want : {"sigmoid", "relu"})
     for (const Result& r : results)
-      if (r.activation == want && r.depth == depths.front() && !r.run.probes.empty() &&
-          (std::string(want) == "sigmoid" ? r.init == inits.front()
+      if (r.activation == want && r.depth == plan.depths.front() && !r.run.probes.empty() &&
+          (std::string(want) == "sigmoid" ? r.init == plan.inits.front()
                                           : r.init.starts_with("kaiming"))) {
         std::vector<double> y;
         for (const auto& s : r.run.probes.front().layers) y.push_back(std::log10(s.grad_norm));
@@ -441,13 +400,64 @@ int run(int argc, char** argv) {
                                             static_cast<double>(y.size())));
         break;
       }
+}
 
-  summary.write(out);
+int run(int argc, char** argv) {
+  Plan plan;
+  std::string depth_list = "8", init_list = "xavier_uniform,kaiming_normal";
+  demo::Cli cli("vanishing",
+                "Deep MLPs with each activation: per-layer gradient norms at init and through "
+                "training, against sigmoid's 0.25^(L-1) bound",
+                van::kDefaultSeed);
+  cli.add_activations(plan.acts);
+  CLI::App& app = cli.app();
+  app.add_option("--depth", depth_list, "Hidden layers, a comma-separated list (8,16,32)")
+      ->capture_default_str();
+  app.add_option("--init", init_list,
+                 "Weight inits, comma-separated (" +
+                     fmt::format("{}", fmt::join(slope::nn::Init::names(), ", ")) +
+                     "); each writes its CSVs into OUT/<init>/")
+      ->capture_default_str();
+  using F = demo::RunFlag;
+  demo::add_run_flags(app, plan.base,
+                      {F::width, F::data, F::samples, F::noise, F::optim, F::steps, F::probe_every});
+  if (auto status = cli.parse(argc, argv)) return *status;
+  // Small matrices: threads only add synchronisation (docs/performance.md, "Threads").
+  slope::set_num_threads(1);
+  van::Config& base = plan.base;
+  base.seed = cli.seed();
+  base.lr = base.lr_or_default();
+  plan.depths = demo::parse_depths(depth_list);
+  plan.inits = parse_inits(init_list);
+
+  const van::Split split = van::make_data(base);
+  fmt::print(
+      "slope-vanishing: {} ({} train, {} test, {} classes), MLPs of width {}, depth {} "
+      "(hidden layers), {} lr {}, {}, probes every {}, seed {}\n"
+      "L = the last Linear layer (the output layer, layer depth+1); the backward pass from it "
+      "to layer 1 crosses L-1 = depth activation slopes.\n",
+      base.data, split.train.n, split.test.n, split.train.classes, base.width,
+      fmt::join(plan.depths, ","), base.optim, base.lr,
+      demo::count_of(static_cast<long long>(base.steps), "step"),
+      demo::count_of(static_cast<long long>(base.probe_every), "step"), base.seed);
+  const std::vector<Result> results = train_all(plan);
+  demo::Summary summary;
+  for (int depth : plan.depths) summary.set(van::key::bound(depth), van::sigmoid_bound(depth));
+  for (const std::string& init : plan.inits) {
+    std::vector<const Result*> mine;
+    for (const Result& r : results)
+      if (r.init == init) mine.push_back(&r);
+    print_table(init, mine, summary);
+    write_init(cli.out() / init, plan, init, mine);
+  }
+  print_claims(results, base.steps);
+  print_step0_plots(plan, results);
+  summary.write(cli.out());
   fmt::print(
       "\nwrote {}/: summary.csv, and per init <init>/: layers.csv curves.csv runs.csv, "
       "grad_step0|grad_training|curves|saturation .svg|.png with their .gnuplot scripts "
       "(saturation: with sigmoid or tanh)\n",
-      out.string());
+      cli.out().string());
   std::vector<std::pair<std::string, const demo::History*>> labelled;
   for (const Result& r : results)
     labelled.emplace_back(fmt::format("{} depth {} ({} init)", r.activation, r.depth, r.init),

@@ -11,7 +11,7 @@
 namespace slope::demo::vanishing {
 
 Split make_data(const Config& config) {
-  return make_split(config.data, config.samples, config.noise, config.test_fraction, config.seed);
+  return make_split(config);
 }
 
 Run run(const Config& config, const std::function<void(std::size_t)>& on_step) {

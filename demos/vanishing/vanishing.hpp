@@ -19,20 +19,11 @@ namespace slope::demo::vanishing {
 
 inline constexpr std::uint64_t kDefaultSeed = 42;
 
-struct Config {
+// The run configuration (support/run_config.hpp) with slope-vanishing's defaults: depth 8,
+// plain SGD, noise 0.2 whatever the data set, probes every 20 steps.
+struct Config : RunConfig {
+  Config() { noise = 0.2, depth = 8, optim = "sgd", seed = kDefaultSeed; }
   std::string activation = "sigmoid";
-  std::string init = "xavier_uniform";  // an nn::Init name
-  int depth = 8;                        // hidden layers: sizes {in, width x depth, classes}
-  int width = 32;
-  std::string data = "spirals";
-  std::size_t samples = 300;
-  double noise = 0.2;
-  double test_fraction = 0.2;
-  std::string optim = "sgd";  // an optimizer_names() name
-  double lr = 0;              // 0: default_lr(optim)
-  std::size_t steps = 200;
-  std::size_t probe_every = 20;
-  std::uint64_t seed = kDefaultSeed;
 };
 
 // A run's probes at step 0, every probe_every steps and the final step, its train and

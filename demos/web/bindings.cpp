@@ -135,7 +135,8 @@ val start(const val& s) {
     web::Settings w;
     w.data = field<std::string>(s, "data", w.data);
     w.samples = static_cast<std::size_t>(whole(s, "samples", static_cast<double>(w.samples), 1e9));
-    w.noise = field<double>(s, "noise", w.noise);
+    const double noise = field<double>(s, "noise", -1);  // < 0: the data set's default
+    if (noise >= 0) w.noise = noise;
     w.test_fraction = field<double>(s, "testFraction", w.test_fraction);
     w.activation = field<std::string>(s, "activation", w.activation);
     w.depth = static_cast<int>(whole(s, "depth", w.depth, 1e6));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
 namespace slope::web {
@@ -10,6 +11,13 @@ namespace {
 
 [[noreturn]] void bad(const std::string& what) {
   throw std::invalid_argument("slope::web::Settings: " + what);
+}
+
+// A bound as people write it: 100000, 0.99, 1e+09.
+template <class T> std::string num(T x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
 }
 
 bool is_name(const std::vector<std::string>& names, const std::string& s) {
@@ -24,25 +32,29 @@ nn::Init init_of(const Settings& s) {
 // slope-curves' split: the data set and its shuffle both from the run's seed.
 std::pair<data::Dataset, data::Dataset> split_of(const Settings& s) {
   validate(s);
-  const double noise = s.noise < 0 ? data::default_noise(s.data) : s.noise;
-  return data::train_test_split(data::make(s.data, s.samples, noise, s.seed), s.test_fraction,
-                                s.seed);
+  return data::train_test_split(data::make(s.data, s.samples, s.noise_or_default(), s.seed),
+                                s.test_fraction, s.seed);
 }
 
 }  // namespace
 
 void validate(const Settings& s) {
   if (!is_name(data::names(), s.data)) bad("unknown data set '" + s.data + "'");
-  if (s.samples < 4 || s.samples > 100000) bad("samples must be in 4..100000");
-  if (!(s.noise <= 100)) bad("noise must be at most 100");
-  if (!(s.test_fraction >= 0 && s.test_fraction < 1)) bad("test_fraction must be in [0, 1)");
+  const demo::RunBounds& b = demo::kRunBounds;
+  const PageBounds& page = kPageBounds;
+  if (s.samples < b.samples_min || s.samples > page.samples_max)
+    bad("samples must be in " + num(b.samples_min) + ".." + num(page.samples_max));
+  if (s.noise && !(*s.noise >= 0 && *s.noise <= b.noise_max))
+    bad("noise must be in [0, " + num(b.noise_max) + "]");
+  if (!(s.test_fraction >= 0 && s.test_fraction <= b.test_fraction_max))
+    bad("test_fraction must be in [0, " + num(b.test_fraction_max) + "]");
   act::find(s.activation);  // names the valid ones
-  if (s.depth < 1 || s.depth > 32) bad("depth must be in 1..32");
-  if (s.width < 1 || s.width > 64) bad("width must be in 1..64");
+  if (s.depth < 1 || s.depth > page.depth_max) bad("depth must be in 1.." + num(page.depth_max));
+  if (s.width < 1 || s.width > page.width_max) bad("width must be in 1.." + num(page.width_max));
   nn::Init::parse(s.init);
   if (!std::isfinite(s.bias)) bad("bias must be finite");
   demo::default_lr(s.optim);
-  if (!(s.lr <= 1e9)) bad("lr must be at most 1e9");
+  if (!(s.lr <= b.lr_max)) bad("lr must be at most " + num(b.lr_max));
 }
 
 // Members in slope-curves' order: the data, then the model from Rng(seed), then Adam or SGD.

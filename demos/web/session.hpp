@@ -19,25 +19,26 @@
 #include <slope/slope.hpp>
 
 #include "support/model.hpp"
+#include "support/run_config.hpp"
 #include "support/step.hpp"
 
 namespace slope::web {
 
-// A playground run; the defaults are slope-curves' except the data set and model size.
-struct Settings {
-  std::string data = "moons";  // a data::names() generator
-  std::size_t samples = 200;   // points, train and test together
-  double noise = -1;           // < 0: data::default_noise(data)
-  double test_fraction = 0.25;
-  std::string activation = "relu";      // any registered activation
-  int depth = 4;                        // hidden layers, 1..32
-  int width = 16;                       // units per hidden layer, 1..64
-  std::string init = "xavier_uniform";  // any nn::Init::parse name
-  double bias = 0;                      // every bias starts here (a negative one kills ReLUs)
-  std::string optim = "adam";           // sgd or adam
-  double lr = 0;                        // <= 0: demo::default_lr(optim)
-  std::uint64_t seed = 1;               // the data's and the model's, as slope-curves --seed
+// A playground run: the run configuration of the demos (support/run_config.hpp) with the
+// page's defaults, slope-curves' but for the data set and the model's size, and the page's
+// own bounds (kPageBounds). steps, probe_every and seeds are the page's to drive: unused.
+struct Settings : demo::RunConfig {
+  Settings() { data = "moons", samples = 200, test_fraction = 0.25, width = 16; }
+  std::string activation = "relu";  // any registered activation
+  double bias = 0;                  // every bias starts here (a negative one kills ReLUs)
 };
+
+// What the page can draw: at most this many points, layers and units.
+struct PageBounds {
+  std::size_t samples_max = 100000;
+  int depth_max = 32, width_max = 64;
+};
+inline constexpr PageBounds kPageBounds{};
 
 // Checks every setting and throws std::invalid_argument naming the first bad one.
 void validate(const Settings& s);

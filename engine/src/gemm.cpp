@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "slope/detail/cache.hpp"
-#include "slope/tensor.hpp"
+#include "slope/errors.hpp"
+#include "slope/threads.hpp"
 
 #ifdef SLOPE_BLAS
 #include <cblas.h>
@@ -75,7 +76,7 @@ template <bool Transpose, class M> decltype(auto) op(const M& m) {
 template <class T, bool TA, bool TB>
 void eigen_gemm(const GemmMatrix<T>& a, const GemmMatrix<T>& b, GemmMatrix<T>& c, bool accumulate) {
   const Index k = TA ? a.rows() : a.cols();
-  if (Eigen::nbThreads() == 1 && c.rows() > 1 && c.cols() > 1 &&
+  if (num_threads() == 1 && c.rows() > 1 && c.cols() > 1 &&
       big_product(c.rows(), c.cols(), k)) {
     using Eigen::ColMajor, Eigen::RowMajor;
     if (!accumulate) c.setZero();
@@ -121,22 +122,6 @@ void blas_gemm(bool ta, bool tb, Index m, Index n, Index k, const double* a, Ind
 }
 #endif
 
-#ifdef SLOPE_BLAS
-// OpenBLAS's OpenMP build takes its thread count from the calling thread's OpenMP setting,
-// and openblas_set_num_threads sets that for the thread that calls it only: a model
-// trained on another std::thread ran its products on every core, with other rounding and
-// the cores oversubscribed. So set_num_threads records the count, and each thread
-// applies it before its first BLAS call after a change (one comparison per product).
-std::atomic<int> g_blas_threads{0};  // 0: never set, the BLAS's own default
-void apply_blas_threads() {
-  thread_local int applied = 0;
-  const int n = g_blas_threads.load(std::memory_order_relaxed);
-  if (n != 0 && n != applied) {
-    openblas_set_num_threads(n);
-    applied = n;
-  }
-}
-#endif
 
 std::string dims(const char* name, Index r, Index c, bool t) {
   return std::string(name) + (t ? "^T" : "") + " (" + std::to_string(t ? c : r) + ", " +
@@ -145,17 +130,6 @@ std::string dims(const char* name, Index r, Index c, bool t) {
 
 }  // namespace
 
-void set_num_threads(int n) {
-  if (n < 1)
-    throw std::invalid_argument("slope::set_num_threads: need at least 1 thread, got " +
-                                std::to_string(n));
-  Eigen::setNbThreads(n);
-#ifdef SLOPE_BLAS
-  g_blas_threads.store(n, std::memory_order_relaxed);
-  apply_blas_threads();
-#endif
-}
-int num_threads() { return Eigen::nbThreads(); }
 
 const char* blas_name() {
 #ifdef SLOPE_BLAS
@@ -185,11 +159,10 @@ const char* blas_core() {
 namespace {
 #ifdef SLOPE_BLAS
 // Whether OpenBLAS's kernels are as wide as Eigen's in this build. OpenBLAS picks its kernels
-// by CPU model when it loads, and a model it does not know gets its Prescott (SSE3) ones:
-// Debian's 0.3.21 does that on Intel's Emerald Rapids (family 6, model 207), where they ran
-// 3-4.4x (float) and 4.7-5.8x (double) slower than Eigen's AVX-512 kernels (bench_gemm at 256).
-// Eigen built for AVX2 then keeps every product. OPENBLAS_CORETYPE, set before the program
-// starts, names the kernels to OpenBLAS (README, "The tensor engine").
+// by CPU model when it loads, and a model it does not know gets its Prescott (SSE3) ones,
+// slower than Eigen's AVX2 or AVX-512 kernels; Eigen built for AVX2 then keeps every product.
+// OPENBLAS_CORETYPE, set before the program starts, names the kernels to OpenBLAS
+// (docs/performance.md, "The BLAS and its kernels", has the machine where this was measured).
 bool blas_keeps_up() {
 #ifdef __AVX2__
   static const bool keeps_up = [] {
@@ -238,7 +211,7 @@ void gemm(const GemmMatrix<T>& a, bool ta, const GemmMatrix<T>& b, bool tb, Gemm
   if (!accumulate) c.resize(m, n);
 #ifdef SLOPE_BLAS
   if (use_blas(m, n, k)) {
-    apply_blas_threads();
+    detail::apply_blas_threads();
     blas_gemm(ta, tb, m, n, k, a.data(), a.rows(), b.data(), b.rows(), accumulate ? T(1) : T(0),
               c.data(), c.rows());
     return;

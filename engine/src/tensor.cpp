@@ -9,6 +9,7 @@
 #include "slope/activation_kernels.hpp"
 #include "slope/activations.hpp"
 #include "slope/gemm.hpp"
+#include "slope/threads.hpp"
 
 namespace slope {
 

@@ -278,7 +278,7 @@ function nativeRun(s, steps) {
 // native build's Eigen kernels use FMA (-march=native) where wasm has none, and libm's exp,
 // log, tanh and erf are musl's in the page, glibc's and xsimd's natively. A run that spikes
 // (Adam near zero loss, SGD at the edge of stability) amplifies those last-bit differences,
-// as two native builds amplify theirs (README, "Same engine, same numbers").
+// as two native builds amplify theirs (demos/web/README.md, "Same engine, same numbers").
 for (const s of [
   { data: 'moons', act: 'relu', depth: 4, width: 16, samples: 200, seed: 1, optim: 'adam', lr: 0.003, init: 'xavier_uniform' },
   { data: 'spirals', act: 'tanh', depth: 3, width: 24, samples: 150, seed: 5, optim: 'sgd', lr: 0.05, init: 'kaiming_normal' },

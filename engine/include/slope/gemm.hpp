@@ -34,28 +34,4 @@ const char* blas_core();
 // The routing threshold, m * n * k, measured with bench/bench_gemm (see bench/RESULTS.md).
 inline constexpr double kBlasMinFlops = 48.0 * 48.0 * 48.0;
 
-// Elementwise work of at least this many elements is split over the products' threads.
-inline constexpr Eigen::Index kParallelMinElements = Eigen::Index{1} << 15;
-
-// Calls f(j) for every j in [0, n): on the threads set_num_threads set (through OpenMP) when
-// the work is at least kParallelMinElements elements, else on this thread. Each f(j) must
-// write memory of its own and not throw; elementwise work split so gives the same numbers
-// on any number of threads. (The activations, bias and bias-gradient passes of the tensor
-// engine, and bench_tensor's floor, use it.)
-// (Under ThreadSanitizer it always runs on this thread: libgomp is not instrumented, so the
-// sanitizer cannot see the barrier that ends a parallel loop and would report races.)
-template <class F> void parallel_for(Eigen::Index n, Eigen::Index elements, const F& f) {
-#if defined(_OPENMP) && !defined(__SANITIZE_THREAD__)
-  const int threads = Eigen::nbThreads();
-  if (threads > 1 && n > 1 && elements >= kParallelMinElements) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (Eigen::Index j = 0; j < n; ++j) f(j);
-    return;
-  }
-#else
-  (void)elements;
-#endif
-  for (Eigen::Index j = 0; j < n; ++j) f(j);
-}
-
 }  // namespace slope

@@ -4,6 +4,7 @@
 
 #include "slope/activations.hpp"
 #include "slope/data.hpp"
+#include "slope/errors.hpp"
 #include "slope/gemm.hpp"
 #include "slope/gradcheck.hpp"
 #include "slope/nn.hpp"
@@ -12,4 +13,5 @@
 #include "slope/random.hpp"
 #include "slope/scalar_nn.hpp"
 #include "slope/tensor.hpp"
+#include "slope/threads.hpp"
 #include "slope/value.hpp"

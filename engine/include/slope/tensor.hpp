@@ -22,14 +22,9 @@
 
 #include "slope/activations.hpp"
 #include "slope/detail/cache.hpp"
+#include "slope/errors.hpp"
 
 namespace slope {
-
-// A shape mismatch: the message names the op and both shapes.
-class ShapeError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
 
 // While alive, tensor ops on this thread record no graph (evaluation, updates).
 class no_grad {
@@ -50,10 +45,6 @@ bool grad_enabled();
 // allocator. The next step allocates its buffers again.
 void empty_cache();
 
-// Number of threads the matrix products use (Eigen's and the BLAS's); the default is
-// every core.
-void set_num_threads(int n);
-int num_threads();
 
 namespace detail {
 template <class T> struct TensorNode {

@@ -1,5 +1,5 @@
-// slope-activations (demos/activations.cpp, demos/activations_lib.cpp): the explorer's
-// measurements agree with closed forms and REFERENCE.md, the kink of relu(w x + b) is
+// slope-explorer (demos/explorer/): the explorer's
+// measurements agree with closed forms and published values, the kink of relu(w x + b) is
 // found at -b/w, runs are reproducible, and bad input exits with status 2.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,7 +19,7 @@
 
 #include <slope/activations.hpp>
 
-#include "activations/activations.hpp"
+#include "explorer/explorer.hpp"
 #include "support/summary.hpp"
 
 namespace fs = std::filesystem;
@@ -31,9 +31,9 @@ namespace {
 using slope::test::read;
 using slope::test::TempDir;
 
-// Runs slope-activations with `args`; stdout into `out`, stderr into `err`.
+// Runs slope-explorer with `args`; stdout into `out`, stderr into `err`.
 int run_activations(const std::string& args, const fs::path& out, const fs::path& err) {
-  return slope::test::run_program(SLOPE_ACTIVATIONS_EXE, args, out, err);
+  return slope::test::run_program(SLOPE_EXPLORER_EXE, args, out, err);
 }
 
 }  // namespace
@@ -74,7 +74,7 @@ TEST(Explorer, SoftplusSlopeStillRisesAtTheGridEdge) {
   EXPECT_NEAR(p.slope, 1.0 / (1.0 + std::exp(-10.0)), 1e-15);  // sigmoid(10)
 }
 
-// REFERENCE.md: GELU's minimum is -0.169971207479904 at x = -0.751791524693564.
+// Published value: GELU's minimum is -0.169971207479904 at x = -0.751791524693564.
 TEST(Explorer, GeluMinimumWithinTheGridResolution) {
   const ex::Extremes r = ex::extremes(act::get("gelu"));
   EXPECT_NEAR(r.min_at, -0.751791524693564, ex::kGridStep / 2);
@@ -112,7 +112,7 @@ TEST(Explorer, ConstantNeuronHasNoKink) {
   EXPECT_FALSE(ex::locate_kink({0.0, -1.0}).has_value());
 }
 
-// The lesson's bound: 0.25^8 = 1.52587890625e-5 (REFERENCE.md).
+// The lesson's bound: 0.25^8 = 1.52587890625e-5 (a closed form).
 TEST(Explorer, VanishingProductIsAQuarterToTheL) {
   const std::vector<ex::BoundRow> rows = ex::vanishing_bound(32);
   ASSERT_EQ(rows.size(), 32u);
@@ -169,7 +169,7 @@ TEST(ActivationsDemo, SameSeedGivesByteIdenticalCsvAndTheReportsKeys) {
   EXPECT_EQ(summary.at("max_slope_at.sigmoid"), 0.0);
   EXPECT_NEAR(summary.at("bound.8"), 1.52587890625e-5, 1e-14);  // summary.csv keeps 10 digits
   EXPECT_NEAR(summary.at("sigmoid_product.8"), 1.52587890625e-5, 1e-14);
-  // REFERENCE.md: GELU(-1) and GELU'(-1), to the 10 digits summary.csv keeps.
+  // Closed forms: GELU(-1) and GELU'(-1), to the 10 digits summary.csv keeps.
   EXPECT_NEAR(summary.at("value_at_-1.gelu"), -0.158655253931457, 1e-9);
   EXPECT_NEAR(summary.at("slope_at_-1.gelu"), -0.0833154705876863, 1e-9);
   EXPECT_NE(read(out).find("sigmoid: max slope 0.25 at x = 0\n"), std::string::npos);
@@ -197,7 +197,7 @@ TEST(ActivationsDemo, BadFlagsExitWithStatusTwoAndOneLine) {
     EXPECT_EQ(run_activations(args + dir, out, err), 2) << args;
     const std::string msg = read(err);
     EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << args << ": " << msg;
-    EXPECT_TRUE(msg.starts_with("slope-activations: ")) << msg;
+    EXPECT_TRUE(msg.starts_with("slope-explorer: ")) << msg;
   }
   EXPECT_EQ(run_activations("--act nonesuch" + dir, out, err), 2);
   EXPECT_NE(read(err).find("nonesuch"), std::string::npos) << read(err);

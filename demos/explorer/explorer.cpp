@@ -1,4 +1,4 @@
-#include "activations/activations.hpp"
+#include "explorer/explorer.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// slope-activations: the activation explorer. For each registered activation, f and f'
+// slope-explorer: the activation explorer. For each registered activation, f and f'
 // at a few points, its range and job, and its maximum slope found numerically; the
 // hinge of a ReLU neuron relu(w x + b); the lesson's two exercises worked; and the
 // 0.25^L bound of a sigmoid stack beside the product of measured maximum slopes.
@@ -13,7 +13,7 @@
 #include <fmt/core.h>
 #include <slope/activations.hpp>
 
-#include "activations/activations.hpp"
+#include "explorer/explorer.hpp"
 #include "support/cli.hpp"
 #include "support/output.hpp"
 #include "support/palette.hpp"
@@ -273,7 +273,7 @@ std::vector<ex::BoundRow> show_bound(const std::filesystem::path& dir) {
 }
 
 int run(int argc, char** argv) {
-  demo::Cli cli("activations",
+  demo::Cli cli("explorer",
                 "The activation explorer: f and f' of every registered activation, its "
                 "maximum slope found numerically, the hinge of a ReLU neuron, the lesson's "
                 "exercises and the 0.25^L bound of a sigmoid stack",
@@ -297,7 +297,7 @@ int run(int argc, char** argv) {
   std::vector<const act::Entry*> chosen;
   for (const std::string& n : names) chosen.push_back(&act::get(n));
   fmt::print(
-      "slope-activations: {} of {} registered activations; slopes scanned on a grid of "
+      "slope-explorer: {} of {} registered activations; slopes scanned on a grid of "
       "step 0.001 over [-10, 10]\n",
       chosen.size(), act::entries().size());
 

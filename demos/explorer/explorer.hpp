@@ -1,5 +1,5 @@
-// What slope-activations measures, as plain functions, so the explorer and its test
-// (tests/test_activations_demo.cpp) run the same computation. Nothing here prints.
+// What slope-explorer measures, as plain functions, so the explorer and its test
+// (tests/test_explorer_demo.cpp) run the same computation. Nothing here prints.
 #pragma once
 
 #include <cstddef>
