@@ -230,8 +230,8 @@ Trained train_all(const cv::Config& config, const cv::Split& split) {
           [&](int step) { progress.update(done + static_cast<std::size_t>(step)); }, &run.history);
       done += config.steps;
       if (run.history.diverged) {
-        progress.print(fmt::format("  {:<10} seed {}: {}", a, run.seed,
-                                   run.history.diverged->message()));
+        progress.print(
+            fmt::format("  {:<10} seed {}: {}", a, run.seed, run.history.diverged->message()));
       } else {
         const cv::Record& train = r[r.size() - 2];
         const cv::Record& test = r.back();
@@ -265,12 +265,12 @@ void plot_mean(const fs::path& dir, const cv::Config& config, const std::vector<
   std::size_t row = 0;
   write_bands(mean_csv, bands, nullptr, row, series, 1);
   mean_csv.commit();
-  demo::gnuplot(dir, "curves",
-                panels("curves_mean.csv", series, false, true,
-                       fmt::format("{}: MLP {} x {}, {}, {} seeds (line: mean, band: min to max)",
-                                   config.data, config.depth, config.width, config.optim,
-                                   config.seeds)),
-                1100, 800);
+  demo::gnuplot(
+      dir, "curves",
+      panels("curves_mean.csv", series, false, true,
+             fmt::format("{}: MLP {} x {}, {}, {} seeds (line: mean, band: min to max)",
+                         config.data, config.depth, config.width, config.optim, config.seeds)),
+      1100, 800);
 }
 
 void print_loss_plots(const cv::Config& config, const std::vector<cv::Band>& bands) {

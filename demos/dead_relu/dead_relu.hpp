@@ -39,9 +39,7 @@ std::vector<Setting> settings(const std::vector<double>& lrs, double fixed_lr, d
 // split), and the setting gives the init, the biases and the learning rate of plain SGD
 // (RunConfig's init, optim and lr are not used).
 struct Config : RunConfig {
-  Config() {
-    noise = 0.2, depth = 3, steps = 300, seed = kDefaultSeed, seeds = 3;
-  }
+  Config() { noise = 0.2, depth = 3, steps = 300, seed = kDefaultSeed, seeds = 3; }
   std::string activation = "relu";
   Setting setting{"lr_0.1", "kaiming_normal", 0.0, 0.1};
 };

@@ -187,7 +187,49 @@ struct Plan {
   std::size_t trials = 3000;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::size_t seeds() const { return static_cast<std::size_t>(base.seeds); }
+  // The flags the settings are made from.
+  std::string lr_list = "0.03,0.1,0.3,1,3";
+  double fixed_lr = 0.1, bias = -1.0;
+  std::string bad_init = "normal(1)";
 };
+
+void add_flags(CLI::App& app, Plan& plan) {
+  app.add_option("--lr", plan.lr_list, "Learning rates of the sweep (settings lr_<lr>, He init)")
+      ->capture_default_str();
+  app.add_option("--fixed-lr", plan.fixed_lr, "Learning rate of the bias and bad_init settings")
+      ->capture_default_str()
+      ->check(demo::range(1e-9, 100.0));
+  app.add_option("--bias", plan.bias,
+                 "Initial bias of every unit in the neg_bias setting (bias_<b> for b >= 0)")
+      ->capture_default_str()
+      ->check(demo::range(-100.0, 100.0));
+  app.add_option("--bad-init", plan.bad_init, "Weight init of the bad_init setting")
+      ->capture_default_str()
+      ->check(demo::init_name());
+  using F = demo::RunFlag;
+  demo::add_run_flags(app, plan.base,
+                      {F::depth, F::width, F::data, F::samples, F::steps, F::seeds});
+  app.add_option("--threads", plan.threads,
+                 "Runs trained at once, one per thread (the CSV does not depend on it)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--trials", plan.trials, "Monte Carlo networks per (width, depth) for born dead")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+}
+
+void print_header(const Plan& plan) {
+  const dr::Config& base = plan.base;
+  fmt::print(
+      "slope-dead-relu: {} {} samples, MLP of {} hidden layer{} x {} units, full-batch plain "
+      "SGD (no momentum, no weight decay), {} step{}, seed{} {}\n"
+      "a unit is dead at a step when its slope is exactly 0 for every training example in "
+      "that step's forward pass\n",
+      base.samples, base.data, base.depth, base.depth == 1 ? "" : "s", base.width, base.steps,
+      base.steps == 1 ? "" : "s", plan.seeds() == 1 ? "" : "s",
+      plan.seeds() == 1 ? std::to_string(base.seed)
+                        : fmt::format("{}..{}", base.seed, base.seed + plan.seeds() - 1));
+}
 
 // Every (setting, activation, seed) run, --threads at once, then the born-dead estimates.
 struct Measured {
@@ -417,52 +459,20 @@ void print_worst_plot(const Plan& plan, const std::vector<Result>& results) {
 int run(int argc, char** argv) {
   Plan plan;
   dr::Config& base = plan.base;
-  std::string lr_list = "0.03,0.1,0.3,1,3";
-  double fixed_lr = 0.1, bias = -1.0;
-  std::string bad_init = "normal(1)";
   demo::Cli cli("dead-relu",
                 "Dead ReLU units tracked through training (lr, bias and init sweeps), leaky "
                 "ReLU and GELU beside ReLU, and the born-dead probability against its bound",
                 dr::kDefaultSeed);
   cli.add_activations(plan.acts);
-  CLI::App& app = cli.app();
-  app.add_option("--lr", lr_list, "Learning rates of the sweep (settings lr_<lr>, He init)")
-      ->capture_default_str();
-  app.add_option("--fixed-lr", fixed_lr, "Learning rate of the bias and bad_init settings")
-      ->capture_default_str()
-      ->check(demo::range(1e-9, 100.0));
-  app.add_option("--bias", bias,
-                 "Initial bias of every unit in the neg_bias setting (bias_<b> for b >= 0)")
-      ->capture_default_str()
-      ->check(demo::range(-100.0, 100.0));
-  app.add_option("--bad-init", bad_init, "Weight init of the bad_init setting")
-      ->capture_default_str()
-      ->check(demo::init_name());
-  using F = demo::RunFlag;
-  demo::add_run_flags(app, base, {F::depth, F::width, F::data, F::samples, F::steps, F::seeds});
-  app.add_option("--threads", plan.threads,
-                 "Runs trained at once, one per thread (the CSV does not depend on it)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  app.add_option("--trials", plan.trials, "Monte Carlo networks per (width, depth) for born dead")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+  add_flags(cli.app(), plan);
   if (auto status = cli.parse(argc, argv)) return *status;
   // Small matrices: threads only add synchronisation (docs/performance.md, "Threads").
   slope::set_num_threads(1);
   base.seed = cli.seed();
-  plan.lrs = parse_lrs(lr_list);
-  plan.settings = dr::settings(plan.lrs, fixed_lr, bias, bad_init);
+  plan.lrs = parse_lrs(plan.lr_list);
+  plan.settings = dr::settings(plan.lrs, plan.fixed_lr, plan.bias, plan.bad_init);
   const fs::path& out = cli.out();
-  fmt::print(
-      "slope-dead-relu: {} {} samples, MLP of {} hidden layer{} x {} units, full-batch plain "
-      "SGD (no momentum, no weight decay), {} step{}, seed{} {}\n"
-      "a unit is dead at a step when its slope is exactly 0 for every training example in "
-      "that step's forward pass\n",
-      base.samples, base.data, base.depth, base.depth == 1 ? "" : "s", base.width, base.steps,
-      base.steps == 1 ? "" : "s", plan.seeds() == 1 ? "" : "s",
-      plan.seeds() == 1 ? std::to_string(base.seed)
-                        : fmt::format("{}..{}", base.seed, base.seed + plan.seeds() - 1));
+  print_header(plan);
   const Measured m = measure(plan);
   const Rows rows = write_dead_csv(out, plan, m.results);
   demo::Summary summary;

@@ -272,6 +272,61 @@ std::vector<ex::BoundRow> show_bound(const std::filesystem::path& dir) {
   return rows;
 }
 
+// Every activation's table and measured maximum slope (for those in `names`), and the
+// numbers the report quotes of the whole catalogue.
+void show_catalogue(const std::vector<std::string>& names, demo::Summary& summary) {
+  std::vector<std::string> peak_lines;
+  for (const act::Entry& e : act::entries()) {
+    const act::MaxSlope peak = act::max_slope(e);
+    const ex::Extremes r = ex::extremes(e);
+    const std::string a(e.info.name);
+    summary.set(ex::key::max_slope(a), peak.slope);
+    summary.set(ex::key::max_slope_at(a), peak.at + 0.0);
+    summary.set(ex::key::slope_at_0(a), e.slope(0.0));
+    summary.set(ex::key::value_at_0(a), e.value(0.0));
+    summary.set(ex::key::range_min(a), r.min_value);
+    summary.set(ex::key::range_max(a), r.max_value);
+    if (std::find(names.begin(), names.end(), a) == names.end()) continue;
+    print_table(e, peak);
+    peak_lines.push_back(describe_peak(a, peak));
+  }
+  const act::Entry& gelu = act::get("gelu");
+  const ex::Extremes gelu_range = ex::extremes(gelu);
+  summary.set(ex::key::slope_at_minus_1("gelu"), gelu.slope(-1.0));
+  summary.set(ex::key::value_at_minus_1("gelu"), gelu.value(-1.0));
+  summary.set(ex::key::min_value("gelu"), gelu_range.min_value);
+  summary.set(ex::key::min_at("gelu"), gelu_range.min_at);
+
+  fmt::print("\nmaximum slopes, measured:\n");
+  for (const std::string& line : peak_lines) fmt::print("  {}\n", line);
+  if (std::find(names.begin(), names.end(), "gelu") != names.end())
+    fmt::print(
+        "  gelu's minimum on the grid: {} at x = {} (grid step 0.01); gelu'(-1) = {}, not 0\n",
+        g(gelu_range.min_value), g(gelu_range.min_at), g(gelu.slope(-1.0)));
+}
+
+// The lesson's curve in the terminal: sigmoid's slope never tops 0.25.
+void print_sigmoid_slope() {
+  const act::Entry& sigmoid = act::get("sigmoid");
+  std::vector<double> sig_slope;
+  for (int i = 0; i < ex::kGridPoints; i += 20) sig_slope.push_back(sigmoid.slope(ex::grid_x(i)));
+  fmt::print("\n{}", demo::ascii_plot(sig_slope, "sigmoid'(x) for x from -6 to 6", 64, 12,
+                                      ex::grid_x(0), ex::grid_x(ex::kGridPoints - 1)));
+}
+
+// The hinge of relu(w x + b), drawn and put in the summary.
+void summarise_hinge(const std::filesystem::path& dir, const ex::Neuron& neuron,
+                     demo::Summary& summary) {
+  const std::optional<ex::Kink> kink = show_hinge(dir, neuron);
+  summary.set(ex::key::kKinkWeight, neuron.weight);
+  summary.set(ex::key::kKinkBias, neuron.bias);
+  summary.set(ex::key::kKinkXFormula,
+              neuron.weight != 0.0 ? -neuron.bias / neuron.weight + 0.0 : NAN);
+  summary.set(ex::key::kKinkXMeasured, kink ? kink->x : NAN);
+  summary.set(ex::key::kKinkSlopeLeft, kink ? kink->slope_left : neuron.slope(-1.0));
+  summary.set(ex::key::kKinkSlopeRight, kink ? kink->slope_right : neuron.slope(1.0));
+}
+
 int run(int argc, char** argv) {
   demo::Cli cli("explorer",
                 "The activation explorer: f and f' of every registered activation, its "
@@ -302,56 +357,14 @@ int run(int argc, char** argv) {
       chosen.size(), act::entries().size());
 
   demo::Summary summary;  // for out/REPORT.md: always the whole catalogue
-  std::vector<std::string> peak_lines;
-  for (const act::Entry& e : act::entries()) {
-    const act::MaxSlope peak = act::max_slope(e);
-    const ex::Extremes r = ex::extremes(e);
-    const std::string a(e.info.name);
-    summary.set(ex::key::max_slope(a), peak.slope);
-    summary.set(ex::key::max_slope_at(a), peak.at + 0.0);
-    summary.set(ex::key::slope_at_0(a), e.slope(0.0));
-    summary.set(ex::key::value_at_0(a), e.value(0.0));
-    summary.set(ex::key::range_min(a), r.min_value);
-    summary.set(ex::key::range_max(a), r.max_value);
-    if (std::find(names.begin(), names.end(), a) == names.end()) continue;
-    print_table(e, peak);
-    peak_lines.push_back(describe_peak(a, peak));
-  }
-  const act::Entry& gelu = act::get("gelu");
-  const ex::Extremes gelu_range = ex::extremes(gelu);
-  summary.set(ex::key::slope_at_minus_1("gelu"), gelu.slope(-1.0));
-  summary.set(ex::key::value_at_minus_1("gelu"), gelu.value(-1.0));
-  summary.set(ex::key::min_value("gelu"), gelu_range.min_value);
-  summary.set(ex::key::min_at("gelu"), gelu_range.min_at);
-
-  fmt::print("\nmaximum slopes, measured:\n");
-  for (const std::string& line : peak_lines) fmt::print("  {}\n", line);
-  if (std::find(names.begin(), names.end(), "gelu") != names.end())
-    fmt::print(
-        "  gelu's minimum on the grid: {} at x = {} (grid step 0.01); gelu'(-1) = {}, not 0\n",
-        g(gelu_range.min_value), g(gelu_range.min_at), g(gelu.slope(-1.0)));
-
+  show_catalogue(names, summary);
   write_activations_csv(dir, chosen);
   for (std::size_t k = 0; k < chosen.size(); ++k)
     plot_activation(dir, *chosen[k], k, act::max_slope(*chosen[k]));
   plot_overview(dir, chosen);
 
-  // The lesson's curve in the terminal: sigmoid's slope never tops 0.25.
-  const act::Entry& sigmoid = act::get("sigmoid");
-  std::vector<double> sig_slope;
-  for (int i = 0; i < ex::kGridPoints; i += 20) sig_slope.push_back(sigmoid.slope(ex::grid_x(i)));
-  fmt::print("\n{}", demo::ascii_plot(sig_slope, "sigmoid'(x) for x from -6 to 6", 64, 12,
-                                      ex::grid_x(0), ex::grid_x(ex::kGridPoints - 1)));
-
-  const ex::Neuron neuron{weight, bias};
-  const std::optional<ex::Kink> kink = show_hinge(dir, neuron);
-  summary.set(ex::key::kKinkWeight, weight);
-  summary.set(ex::key::kKinkBias, bias);
-  summary.set(ex::key::kKinkXFormula, weight != 0.0 ? -bias / weight + 0.0 : NAN);
-  summary.set(ex::key::kKinkXMeasured, kink ? kink->x : NAN);
-  summary.set(ex::key::kKinkSlopeLeft, kink ? kink->slope_left : neuron.slope(-1.0));
-  summary.set(ex::key::kKinkSlopeRight, kink ? kink->slope_right : neuron.slope(1.0));
-
+  print_sigmoid_slope();
+  summarise_hinge(dir, {weight, bias}, summary);
   show_exercises(x);
   const std::vector<ex::BoundRow> bound = show_bound(dir);
   summary.set(ex::key::sigmoid_product(8), bound[7].measured_product);

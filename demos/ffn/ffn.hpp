@@ -29,7 +29,7 @@ struct Config : RunConfig {
   }
   std::string model = std::string(kResidual);  // kMlp or kResidual
   std::string activation = "gelu";
-  int hidden_mult = 4;  // a block's hidden width is hidden_mult * C (GPT-2: 4)
+  int hidden_mult = 4;                      // a block's hidden width is hidden_mult * C (GPT-2: 4)
   std::uint64_t model_seed = kDefaultSeed;  // the model's weights; seed: the data and split
 };
 

@@ -219,10 +219,10 @@ void print_claims(const Plan& plan, const demo::Summary& summary) {
 
 // Terminal plot: log10 of the step-0 gradient by level, sigmoid when run, at depth `shown`.
 void print_step0_plots(const Plan& plan, const std::list<Result>& results, int shown) {
-  const std::string plotted = std::find(plan.acts.begin(), plan.acts.end(), "sigmoid") !=
-                                      plan.acts.end()
-                                  ? "sigmoid"
-                                  : plan.acts.front();
+  const std::string plotted =
+      std::find(plan.acts.begin(), plan.acts.end(), "sigmoid") != plan.acts.end()
+          ? "sigmoid"
+          : plan.acts.front();
   for (const std::string_view model : {ffn::kMlp, ffn::kResidual})
     for (const Result& r : results)
       if (r.model == model && r.activation == plotted && r.depth == shown &&
@@ -258,9 +258,9 @@ int run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   using F = demo::RunFlag;
-  demo::add_run_flags(app, base,
-                      {F::width, F::data, F::samples, F::init, F::optim, F::steps, F::probe_every,
-                       F::seeds});
+  demo::add_run_flags(
+      app, base,
+      {F::width, F::data, F::samples, F::init, F::optim, F::steps, F::probe_every, F::seeds});
   if (auto status = cli.parse(argc, argv)) return *status;
   slope::set_num_threads(1);  // small matrices: threads only add synchronisation
   base.seed = cli.seed();

@@ -144,6 +144,30 @@ void write_neuron(const std::filesystem::path& dir, const mg::Config& config,
   demo::render_dot(dir, "neuron");
 }
 
+// Trains on the scalar engine, a progress line per step; a run that diverges still writes
+// curves.csv up to the step before.
+std::vector<mg::StepResult> train_logged(slope::scalar::MLP& model, const mg::Points& data,
+                                         const mg::Config& config,
+                                         const std::filesystem::path& dir) {
+  std::vector<mg::StepResult> results;
+  try {
+    demo::Progress progress("training", config.steps);
+    mg::train(model, data, config.steps, [&](const mg::StepResult& r) {
+      results.push_back(r);
+      if (r.step == config.steps) return;  // the final evaluation is reported below
+      progress.print(
+          fmt::format("step {} loss {:.4g} accuracy {:.0f}%", r.step, r.loss, 100 * r.accuracy));
+      progress.update(r.step + 1);
+    });
+  } catch (const mg::Diverged&) {
+    write_curves(dir, config, results);  // the steps before it, for a look at the blow-up
+    fmt::print("wrote {}/curves.csv: the {} step{} before the divergence\n", dir.string(),
+               results.size(), results.size() == 1 ? "" : "s");
+    throw;
+  }
+  return results;
+}
+
 int run(int argc, char** argv) {
   mg::Config config;
   demo::Cli cli("micrograd",
@@ -164,22 +188,7 @@ int run(int argc, char** argv) {
   fmt::print(
       "slope-micrograd: {} moons (noise {}), MLP 2-16-16-1 with {}, {} parameters, seed {}\n",
       data.x.size(), config.noise, config.activation, model.parameters().size(), config.seed);
-  std::vector<mg::StepResult> results;
-  try {
-    demo::Progress progress("training", config.steps);
-    mg::train(model, data, config.steps, [&](const mg::StepResult& r) {
-      results.push_back(r);
-      if (r.step == config.steps) return;  // the final evaluation is reported below
-      progress.print(
-          fmt::format("step {} loss {:.4g} accuracy {:.0f}%", r.step, r.loss, 100 * r.accuracy));
-      progress.update(r.step + 1);
-    });
-  } catch (const mg::Diverged&) {
-    write_curves(dir, config, results);  // the steps before it, for a look at the blow-up
-    fmt::print("wrote {}/curves.csv: the {} step{} before the divergence\n", dir.string(),
-               results.size(), results.size() == 1 ? "" : "s");
-    throw;
-  }
+  const std::vector<mg::StepResult> results = train_logged(model, data, config, dir);
   const mg::StepResult& last = results.back();
 
   std::vector<double> losses;

@@ -64,8 +64,18 @@ class Cli {
 // --seed is the Cli's own. RunFlag::optim adds --optim and --lr; RunFlag::data checks for a
 // generator's name, RunFlag::data_or_csv also takes a CSV file's path.
 enum class RunFlag {
-  data, data_or_csv, samples, noise, test_fraction, depth, width, init, optim, steps,
-  probe_every, seeds
+  data,
+  data_or_csv,
+  samples,
+  noise,
+  test_fraction,
+  depth,
+  width,
+  init,
+  optim,
+  steps,
+  probe_every,
+  seeds
 };
 void add_run_flags(CLI::App& app, RunConfig& config, std::initializer_list<RunFlag> flags);
 

@@ -29,9 +29,7 @@ Optimizer::Optimizer(std::string_view name, const std::vector<Tensor>& params, d
 void Optimizer::zero_grad() { sgd_ ? sgd_->zero_grad() : adam_->zero_grad(); }
 void Optimizer::step() { sgd_ ? sgd_->step() : adam_->step(); }
 
-double RunConfig::noise_or_default() const {
-  return noise.value_or(data::default_noise(data));
-}
+double RunConfig::noise_or_default() const { return noise.value_or(data::default_noise(data)); }
 double RunConfig::lr_or_default() const { return lr > 0 ? lr : default_lr(optim); }
 
 nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,

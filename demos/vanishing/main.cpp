@@ -239,7 +239,22 @@ struct Plan {
   std::vector<std::string> acts = demo::lesson_activations();
   std::vector<int> depths;
   std::vector<std::string> inits;
+  std::string depth_list = "8", init_list = "xavier_uniform,kaiming_normal";  // as given
 };
+
+void add_flags(CLI::App& app, Plan& plan) {
+  app.add_option("--depth", plan.depth_list, "Hidden layers, a comma-separated list (8,16,32)")
+      ->capture_default_str();
+  app.add_option("--init", plan.init_list,
+                 "Weight inits, comma-separated (" +
+                     fmt::format("{}", fmt::join(slope::nn::Init::names(), ", ")) +
+                     "); each writes its CSVs into OUT/<init>/")
+      ->capture_default_str();
+  using F = demo::RunFlag;
+  demo::add_run_flags(
+      app, plan.base,
+      {F::width, F::data, F::samples, F::noise, F::optim, F::steps, F::probe_every});
+}
 
 // Every (init, depth, activation) run, in that order.
 std::vector<Result> train_all(const Plan& plan) {
@@ -404,31 +419,20 @@ void print_step0_plots(const Plan& plan, const std::vector<Result>& results) {
 
 int run(int argc, char** argv) {
   Plan plan;
-  std::string depth_list = "8", init_list = "xavier_uniform,kaiming_normal";
   demo::Cli cli("vanishing",
                 "Deep MLPs with each activation: per-layer gradient norms at init and through "
                 "training, against sigmoid's 0.25^(L-1) bound",
                 van::kDefaultSeed);
   cli.add_activations(plan.acts);
-  CLI::App& app = cli.app();
-  app.add_option("--depth", depth_list, "Hidden layers, a comma-separated list (8,16,32)")
-      ->capture_default_str();
-  app.add_option("--init", init_list,
-                 "Weight inits, comma-separated (" +
-                     fmt::format("{}", fmt::join(slope::nn::Init::names(), ", ")) +
-                     "); each writes its CSVs into OUT/<init>/")
-      ->capture_default_str();
-  using F = demo::RunFlag;
-  demo::add_run_flags(app, plan.base,
-                      {F::width, F::data, F::samples, F::noise, F::optim, F::steps, F::probe_every});
+  add_flags(cli.app(), plan);
   if (auto status = cli.parse(argc, argv)) return *status;
   // Small matrices: threads only add synchronisation (docs/performance.md, "Threads").
   slope::set_num_threads(1);
   van::Config& base = plan.base;
   base.seed = cli.seed();
   base.lr = base.lr_or_default();
-  plan.depths = demo::parse_depths(depth_list);
-  plan.inits = parse_inits(init_list);
+  plan.depths = demo::parse_depths(plan.depth_list);
+  plan.inits = parse_inits(plan.init_list);
 
   const van::Split split = van::make_data(base);
   fmt::print(

@@ -76,8 +76,7 @@ template <bool Transpose, class M> decltype(auto) op(const M& m) {
 template <class T, bool TA, bool TB>
 void eigen_gemm(const GemmMatrix<T>& a, const GemmMatrix<T>& b, GemmMatrix<T>& c, bool accumulate) {
   const Index k = TA ? a.rows() : a.cols();
-  if (num_threads() == 1 && c.rows() > 1 && c.cols() > 1 &&
-      big_product(c.rows(), c.cols(), k)) {
+  if (num_threads() == 1 && c.rows() > 1 && c.cols() > 1 && big_product(c.rows(), c.cols(), k)) {
     using Eigen::ColMajor, Eigen::RowMajor;
     if (!accumulate) c.setZero();
     KeptBlocking<T> blocking(c.rows(), c.cols(), k);
@@ -122,14 +121,12 @@ void blas_gemm(bool ta, bool tb, Index m, Index n, Index k, const double* a, Ind
 }
 #endif
 
-
 std::string dims(const char* name, Index r, Index c, bool t) {
   return std::string(name) + (t ? "^T" : "") + " (" + std::to_string(t ? c : r) + ", " +
          std::to_string(t ? r : c) + ")";
 }
 
 }  // namespace
-
 
 const char* blas_name() {
 #ifdef SLOPE_BLAS
