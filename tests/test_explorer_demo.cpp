@@ -133,7 +133,7 @@ TEST(Explorer, SigmoidByHandMatchesTheClosedForm) {
   EXPECT_NEAR(s.value, act::get("sigmoid").value(1.5), 1e-15);
 }
 
-TEST(ActivationsDemo, SameSeedGivesByteIdenticalCsvAndTheReportsKeys) {
+TEST(ExplorerDemo, SameSeedGivesByteIdenticalCsvAndTheReportsKeys) {
   TempDir tmp;
   const fs::path a = tmp.path() / "a", b = tmp.path() / "b";
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr";
@@ -177,7 +177,7 @@ TEST(ActivationsDemo, SameSeedGivesByteIdenticalCsvAndTheReportsKeys) {
     EXPECT_TRUE(fs::exists(a / plot)) << plot;
 }
 
-TEST(ActivationsDemo, ZeroWeightIsAConstantNotAnError) {
+TEST(ExplorerDemo, ZeroWeightIsAConstantNotAnError) {
   TempDir tmp;
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr";
   ASSERT_EQ(
@@ -188,7 +188,7 @@ TEST(ActivationsDemo, ZeroWeightIsAConstantNotAnError) {
   EXPECT_NE(read(out).find("no kink"), std::string::npos) << read(out);
 }
 
-TEST(ActivationsDemo, BadFlagsExitWithStatusTwoAndOneLine) {
+TEST(ExplorerDemo, BadFlagsExitWithStatusTwoAndOneLine) {
   TempDir tmp;
   const fs::path out = tmp.path() / "stdout", err = tmp.path() / "stderr";
   const std::string dir = " --out '" + (tmp.path() / "o").string() + "'";
