@@ -121,6 +121,40 @@ TEST(Gemm, EigensPathGivesEigensProductBitForBit) {
       }
 }
 
+// Blocks of bigger matrices (attention's heads inside the (B*T, 3C) input) give what the
+// same product of copied blocks gives, in every transpose case, small and big enough for the
+// kept-buffer path or the BLAS, writing only inside c's block. (To rounding: Eigen's small
+// products vectorise differently over strided columns.)
+TEST(Gemm, BlocksAreTheProductOfTheirCopies) {
+  for (const int size : {5, 64})
+    for (const bool ta : {false, true})
+      for (const bool tb : {false, true})
+        for (const bool acc : {false, true}) {
+          const int m = size, n = size + 3, k = size / 2 + 1;
+          const Matrix<double> big_a = Matrix<double>::Random(2 * size + 7, 3 * size + 5);
+          const Matrix<double> big_b = Matrix<double>::Random(2 * size + 7, 3 * size + 5);
+          Matrix<double> big_c = Matrix<double>::Random(2 * size + 9, 2 * size + 9);
+          const Matrix<double> before = big_c;
+          const int ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+          const Matrix<double> a = big_a.block(3, 2, ar, ac), b = big_b.block(1, 4, br, bc);
+          Matrix<double> want = big_c.block(2, 1, m, n);
+          slope::gemm<double>(a, ta, b, tb, want, acc);
+          slope::gemm<double>(slope::gemm_block(big_a, 3, 2, ar, ac), ta,
+                              slope::gemm_block(big_b, 1, 4, br, bc), tb,
+                              slope::gemm_block(big_c, 2, 1, m, n), acc);
+          EXPECT_LT((big_c.block(2, 1, m, n) - want).cwiseAbs().maxCoeff(), 1e-13)
+              << size << (ta ? " aT" : "") << (tb ? " bT" : "") << (acc ? " +=" : " =");
+          Matrix<double> outside = big_c - before;
+          outside.block(2, 1, m, n).setZero();
+          EXPECT_EQ(outside.cwiseAbs().maxCoeff(), 0.0) << "wrote outside c's block";
+        }
+  Matrix<double> x = Matrix<double>::Random(6, 6);
+  EXPECT_THROW(slope::gemm<double>(slope::gemm_block(std::as_const(x), 0, 0, 2, 3), false,
+                                   slope::gemm_block(std::as_const(x), 0, 0, 3, 2), false,
+                                   slope::gemm_block(x, 0, 0, 3, 3)),
+               slope::ShapeError);  // c's block is not the product's shape
+}
+
 TEST(Gemm, EmptyInnerDimensionGivesZeros) {
   Matrix<double> a(60, 0), b(0, 70), c;
   slope::gemm<double>(a, false, b, false, c);

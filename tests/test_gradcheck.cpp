@@ -54,6 +54,18 @@ TEST(Gradcheck, Matmul) {
   CHECK_GRAD(slope::matmul(x[0], x[1]), input(1, 5, 3), input(5, 1, 4));
 }
 
+TEST(Gradcheck, Embedding) {  // repeated ids accumulate into one row
+  CHECK_GRAD(slope::embedding(std::vector<int>{2, 0, 2, 1, 2}, x[0]), input(3, 4, 1));
+}
+
+TEST(Gradcheck, CausalSelfAttention) {
+  // batch 2 of T = 3, C = 4 in 2 heads; one sequence; one head; T = 1
+  CHECK_GRAD(slope::causal_self_attention(x[0], 2, 2), input(6, 12, 1));
+  CHECK_GRAD(slope::causal_self_attention(x[0], 1, 2), input(5, 12, 2));
+  CHECK_GRAD(slope::causal_self_attention(x[0], 2, 1), input(4, 9, 3));
+  CHECK_GRAD(slope::causal_self_attention(x[0], 3, 2), input(3, 6, 4));
+}
+
 TEST(Gradcheck, LinearWithAndWithoutBias) {
   CHECK_GRAD(slope::linear(x[0], x[1], x[2]), input(4, 3, 1), input(5, 3, 2), input(1, 5, 3));
   CHECK_GRAD(slope::linear(x[0], x[1], TensorD()), input(4, 3, 4), input(5, 3, 5));

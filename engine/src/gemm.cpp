@@ -69,31 +69,39 @@ template <bool Transpose, class M> decltype(auto) op(const M& m) {
     return (m);
 }
 
+template <class T> using ConstMap = Eigen::Map<const GemmMatrix<T>, 0, Eigen::OuterStride<>>;
+template <class T> using Map = Eigen::Map<GemmMatrix<T>, 0, Eigen::OuterStride<>>;
+
 // c = op(a) op(b), or c += with accumulate, on Eigen's kernels. Big products on one thread
 // run Eigen's product code (as its dense product calls it) on the kept buffers; Eigen's
 // threads take their own, and a product with one row or column is Eigen's matrix-vector
 // product, which packs nothing.
 template <class T, bool TA, bool TB>
-void eigen_gemm(const GemmMatrix<T>& a, const GemmMatrix<T>& b, GemmMatrix<T>& c, bool accumulate) {
-  const Index k = TA ? a.rows() : a.cols();
-  if (num_threads() == 1 && c.rows() > 1 && c.cols() > 1 && big_product(c.rows(), c.cols(), k)) {
+void eigen_gemm(GemmBlock<const T> a, GemmBlock<const T> b, GemmBlock<T> c, bool accumulate) {
+  const Index k = TA ? a.rows : a.cols;
+  if (num_threads() == 1 && c.rows > 1 && c.cols > 1 && big_product(c.rows, c.cols, k)) {
     using Eigen::ColMajor, Eigen::RowMajor;
-    if (!accumulate) c.setZero();
-    KeptBlocking<T> blocking(c.rows(), c.cols(), k);
+    Map<T> cm(c.data, c.rows, c.cols, Eigen::OuterStride<>(c.ld));
+    if (!accumulate) cm.setZero();
+    KeptBlocking<T> blocking(c.rows, c.cols, k);
     Eigen::internal::general_matrix_matrix_product<Index, T, TA ? RowMajor : ColMajor, false, T,
                                                    TB ? RowMajor : ColMajor, false, ColMajor,
-                                                   1>::run(c.rows(), c.cols(), k, a.data(),
-                                                           a.rows(), b.data(), b.rows(), c.data(),
-                                                           1, c.rows(), T(1), blocking, nullptr);
-  } else if (accumulate) {
-    c.noalias() += op<TA>(a) * op<TB>(b);
-  } else {
-    c.noalias() = op<TA>(a) * op<TB>(b);
+                                                   1>::run(c.rows, c.cols, k, a.data, a.ld,
+                                                           b.data, b.ld, c.data, 1, c.ld, T(1),
+                                                           blocking, nullptr);
+    return;
   }
+  const ConstMap<T> am(a.data, a.rows, a.cols, Eigen::OuterStride<>(a.ld));
+  const ConstMap<T> bm(b.data, b.rows, b.cols, Eigen::OuterStride<>(b.ld));
+  Map<T> cm(c.data, c.rows, c.cols, Eigen::OuterStride<>(c.ld));
+  if (accumulate)
+    cm.noalias() += op<TA>(am) * op<TB>(bm);
+  else
+    cm.noalias() = op<TA>(am) * op<TB>(bm);
 }
 
 template <class T>
-void eigen_gemm(const GemmMatrix<T>& a, bool ta, const GemmMatrix<T>& b, bool tb, GemmMatrix<T>& c,
+void eigen_gemm(GemmBlock<const T> a, bool ta, GemmBlock<const T> b, bool tb, GemmBlock<T> c,
                 bool accumulate) {
   if (ta && tb)
     eigen_gemm<T, true, true>(a, b, c, accumulate);
@@ -194,32 +202,47 @@ const char* gemm_backend(Index m, Index n, Index k) {
 }
 
 template <class T>
-void gemm(const GemmMatrix<T>& a, bool ta, const GemmMatrix<T>& b, bool tb, GemmMatrix<T>& c,
+void gemm(GemmBlock<const T> a, bool ta, GemmBlock<const T> b, bool tb, GemmBlock<T> c,
           bool accumulate) {
-  const Index m = ta ? a.cols() : a.rows(), k = ta ? a.rows() : a.cols();
-  const Index kb = tb ? b.cols() : b.rows(), n = tb ? b.rows() : b.cols();
+  const Index m = ta ? a.cols : a.rows, k = ta ? a.rows : a.cols;
+  const Index kb = tb ? b.cols : b.rows, n = tb ? b.rows : b.cols;
   if (k != kb)
-    throw ShapeError("slope::gemm: " + dims("a", a.rows(), a.cols(), ta) + " and " +
-                     dims("b", b.rows(), b.cols(), tb) + " have different inner dimensions");
-  if (accumulate && (c.rows() != m || c.cols() != n))
-    throw ShapeError("slope::gemm: accumulating a (" + std::to_string(m) + ", " +
-                     std::to_string(n) + ") product into c (" + std::to_string(c.rows()) + ", " +
-                     std::to_string(c.cols()) + ")");
-  if (!accumulate) c.resize(m, n);
+    throw ShapeError("slope::gemm: " + dims("a", a.rows, a.cols, ta) + " and " +
+                     dims("b", b.rows, b.cols, tb) + " have different inner dimensions");
+  if (c.rows != m || c.cols != n)
+    throw ShapeError("slope::gemm: " + std::string(accumulate ? "accumulating" : "writing") +
+                     " a (" + std::to_string(m) + ", " + std::to_string(n) +
+                     ") product into c (" + std::to_string(c.rows) + ", " +
+                     std::to_string(c.cols) + ")");
 #ifdef SLOPE_BLAS
   if (use_blas(m, n, k)) {
     detail::apply_blas_threads();
-    blas_gemm(ta, tb, m, n, k, a.data(), a.rows(), b.data(), b.rows(), accumulate ? T(1) : T(0),
-              c.data(), c.rows());
+    blas_gemm(ta, tb, m, n, k, a.data, a.ld, b.data, b.ld, accumulate ? T(1) : T(0), c.data,
+              c.ld);
     return;
   }
 #endif
   eigen_gemm<T>(a, ta, b, tb, c, accumulate);
 }
 
+template <class T>
+void gemm(const GemmMatrix<T>& a, bool ta, const GemmMatrix<T>& b, bool tb, GemmMatrix<T>& c,
+          bool accumulate) {
+  if (!accumulate) {  // c takes the product's shape (a shape error first, if any)
+    const Index m = ta ? a.cols() : a.rows(), n = tb ? b.rows() : b.cols();
+    if ((ta ? a.rows() : a.cols()) == (tb ? b.cols() : b.rows())) c.resize(m, n);
+  }
+  gemm<T>(gemm_block(a, 0, 0, a.rows(), a.cols()), ta, gemm_block(b, 0, 0, b.rows(), b.cols()),
+          tb, gemm_block(c, 0, 0, c.rows(), c.cols()), accumulate);
+}
+
 template void gemm<float>(const GemmMatrix<float>&, bool, const GemmMatrix<float>&, bool,
                           GemmMatrix<float>&, bool);
 template void gemm<double>(const GemmMatrix<double>&, bool, const GemmMatrix<double>&, bool,
                            GemmMatrix<double>&, bool);
+template void gemm<float>(GemmBlock<const float>, bool, GemmBlock<const float>, bool,
+                          GemmBlock<float>, bool);
+template void gemm<double>(GemmBlock<const double>, bool, GemmBlock<const double>, bool,
+                           GemmBlock<double>, bool);
 
 }  // namespace slope

@@ -1,6 +1,8 @@
 #include "slope/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <stdexcept>
 #include <string>
 
@@ -82,9 +84,102 @@ template <class T> void Adam<T>::step() {
   }
 }
 
+template <class T>
+AdamW<T>::AdamW(std::vector<BasicTensor<T>> params, double lr_, Betas betas_, double eps_,
+                double weight_decay)
+    : AdamW(std::vector<ParamGroup<T>>{{std::move(params), weight_decay}}, lr_, betas_, eps_) {}
+
+template <class T>
+AdamW<T>::AdamW(std::vector<ParamGroup<T>> groups, double lr_, Betas betas_, double eps_)
+    : lr(lr_), betas(betas_), eps(eps_), groups_(std::move(groups)) {
+  check_lr("AdamW", lr);
+  if (!(betas.beta1 >= 0 && betas.beta1 < 1 && betas.beta2 >= 0 && betas.beta2 < 1))
+    throw std::invalid_argument("slope::optim::AdamW: betas must be in [0, 1), got (" +
+                                std::to_string(betas.beta1) + ", " + std::to_string(betas.beta2) +
+                                ")");
+  for (const ParamGroup<T>& g : groups_) {
+    if (!(g.weight_decay >= 0) || !std::isfinite(g.weight_decay))
+      throw std::invalid_argument("slope::optim::AdamW: weight_decay must be finite and >= 0, got " +
+                                  std::to_string(g.weight_decay));
+    m_.emplace_back(g.params.size());
+    v_.emplace_back(g.params.size());
+  }
+}
+
+template <class T> std::vector<BasicTensor<T>> AdamW<T>::parameters() const {
+  std::vector<BasicTensor<T>> out;
+  for (const ParamGroup<T>& g : groups_) out.insert(out.end(), g.params.begin(), g.params.end());
+  return out;
+}
+
+template <class T> void AdamW<T>::zero_grad() const {
+  for (const ParamGroup<T>& g : groups_) zero_all(g.params);
+}
+
+template <class T> void AdamW<T>::step() {
+  ++t_;
+  const T b1 = static_cast<T>(betas.beta1), b2 = static_cast<T>(betas.beta2);
+  const T step_size = static_cast<T>(lr / (1.0 - std::pow(betas.beta1, static_cast<double>(t_))));
+  const T c2_sqrt =
+      static_cast<T>(std::sqrt(1.0 - std::pow(betas.beta2, static_cast<double>(t_))));
+  const T e = static_cast<T>(eps);
+  for (std::size_t k = 0; k < groups_.size(); ++k) {
+    const T decay = static_cast<T>(1.0 - lr * groups_[k].weight_decay);
+    for (std::size_t i = 0; i < groups_[k].params.size(); ++i) {
+      const BasicTensor<T>& param = groups_[k].params[i];
+      auto& p = param.value();
+      const auto& g = param.grad();
+      auto& m = m_[k][i];
+      auto& v = v_[k][i];
+      if (t_ == 1) {
+        m.setZero(p.rows(), p.cols());
+        v.setZero(p.rows(), p.cols());
+      }
+      if (decay != T(1)) p *= decay;  // decoupled: p -= lr wd p
+      m = b1 * m + (T(1) - b1) * g;
+      v = b2 * v + (T(1) - b2) * g.cwiseProduct(g);
+      p.array() -= step_size * m.array() / (v.array().sqrt() / c2_sqrt + e);
+    }
+  }
+}
+
+double CosineSchedule::operator()(std::int64_t it) const {
+  if (it < warmup_iters)
+    return lr * static_cast<double>(it + 1) / static_cast<double>(warmup_iters + 1);
+  if (it > lr_decay_iters) return min_lr;
+  const double ratio = static_cast<double>(it - warmup_iters) /
+                       static_cast<double>(std::max<std::int64_t>(1, lr_decay_iters - warmup_iters));
+  return min_lr + 0.5 * (1.0 + std::cos(std::numbers::pi * ratio)) * (lr - min_lr);
+}
+
 template class SGD<float>;
 template class SGD<double>;
 template class Adam<float>;
 template class Adam<double>;
+template class AdamW<float>;
+template class AdamW<double>;
 
 }  // namespace slope::optim
+
+namespace slope::nn {
+
+template <class T>
+double clip_grad_norm(const std::vector<BasicTensor<T>>& params, double max_norm) {
+  if (!(max_norm > 0))
+    throw std::invalid_argument("slope::nn::clip_grad_norm: max_norm must be positive, got " +
+                                std::to_string(max_norm));
+  double sum = 0;  // squares summed in double, however the gradients are stored
+  for (const BasicTensor<T>& p : params)
+    if (p.node()->grad.size() != 0) sum += p.node()->grad.template cast<double>().squaredNorm();
+  const double norm = std::sqrt(sum);
+  const double coef = max_norm / (norm + 1e-6);
+  if (coef < 1)
+    for (const BasicTensor<T>& p : params)
+      if (p.node()->grad.size() != 0) p.node()->grad *= static_cast<T>(coef);
+  return norm;
+}
+
+template double clip_grad_norm(const std::vector<BasicTensor<float>>&, double);
+template double clip_grad_norm(const std::vector<BasicTensor<double>>&, double);
+
+}  // namespace slope::nn

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <type_traits>
 
 namespace slope {
 
@@ -20,6 +21,26 @@ template <class T> using GemmMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dy
 template <class T>
 void gemm(const GemmMatrix<T>& a, bool transpose_a, const GemmMatrix<T>& b, bool transpose_b,
           GemmMatrix<T>& c, bool accumulate = false);
+
+// A block of a column-major matrix, as BLAS sees one: element (i, j) at data[i + j * ld].
+// Rows [r, r + rows) and columns [c, c + cols) of a matrix m are
+// gemm_block(m, r, c, rows, cols): no copy, so a product can read and write blocks of
+// bigger matrices (the heads and sequences of attention's packed (B*T, 3C) input).
+template <class T> struct GemmBlock {
+  T* data;
+  Eigen::Index rows, cols, ld;
+};
+template <class M>
+auto gemm_block(M& m, Eigen::Index r, Eigen::Index c, Eigen::Index rows, Eigen::Index cols) {
+  return GemmBlock<std::remove_pointer_t<decltype(m.data())>>{m.data() + r + c * m.rows(), rows,
+                                                              cols, m.rows()};
+}
+
+// The same product on blocks: c (which must have the product's shape) = op(a) op(b), or +=.
+// The same kernels and routing as the matrix form; c must not overlap a or b.
+template <class T>
+void gemm(GemmBlock<const T> a, bool transpose_a, GemmBlock<const T> b, bool transpose_b,
+          GemmBlock<T> c, bool accumulate = false);
 
 // Which kernels a product of m x k by k x n runs on: "openblas" or "eigen".
 const char* gemm_backend(Eigen::Index m, Eigen::Index n, Eigen::Index k);

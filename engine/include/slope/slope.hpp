@@ -6,6 +6,7 @@
 #include "slope/data.hpp"
 #include "slope/errors.hpp"
 #include "slope/gemm.hpp"
+#include "slope/gpt.hpp"
 #include "slope/gradcheck.hpp"
 #include "slope/nn.hpp"
 #include "slope/optim.hpp"

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -234,6 +235,26 @@ template <class T> BasicTensor<T> mean(const BasicTensor<T>& x) { return x.mean(
 template <class T>
 BasicTensor<T> layer_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                           const BasicTensor<T>& bias, double eps = 1e-5);
+
+// --- transformer ops: rows are the B*T token positions, sequence by sequence -------------
+
+// Embedding lookup: row i of the result is row ids[i] of `table` (V, C) -> (N, C). The
+// backward adds each row's gradient into the table's row of its id (repeated ids
+// accumulate). An id outside [0, V) throws std::out_of_range naming the id and its position.
+template <class T>
+BasicTensor<T> embedding(std::span<const int> ids, const BasicTensor<T>& table);
+
+// Causal self-attention (GPT-2's, nanoGPT's, llm.c's): qkv (B*T, 3C) holds each position's
+// query, key and value side by side (nanoGPT's c_attn output), T = rows / batch; the C
+// features split into n_head heads of hs = C / n_head. Each position attends to itself and
+// the positions before it in its own sequence, with softmax(q k^T / sqrt(hs)); the result
+// (B*T, C) has the heads side by side. The forward keeps the attention weights for the
+// backward; `weights`, when given, receives them: (T, B * n_head * T), the (T, T) weights
+// of sequence b and head h in columns [(b * n_head + h) * T, + T), row t attending over
+// columns s <= t. C % n_head != 0 or rows % batch != 0 throw ShapeError.
+template <class T>
+BasicTensor<T> causal_self_attention(const BasicTensor<T>& qkv, Eigen::Index batch,
+                                     Eigen::Index n_head, BasicTensor<T>* weights = nullptr);
 
 // Along each row (axis 1), stable for logits of any size.
 template <class T> BasicTensor<T> softmax(const BasicTensor<T>& logits);
