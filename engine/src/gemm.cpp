@@ -164,17 +164,22 @@ const char* blas_core() {
 namespace {
 #ifdef SLOPE_BLAS
 // Whether OpenBLAS's kernels are as wide as Eigen's in this build. OpenBLAS picks its kernels
-// by CPU model when it loads, and a model it does not know gets its Prescott (SSE3) ones,
-// slower than Eigen's AVX2 or AVX-512 kernels; Eigen built for AVX2 then keeps every product.
-// OPENBLAS_CORETYPE, set before the program starts, names the kernels to OpenBLAS
-// (docs/performance.md, "The BLAS and its kernels", has the machine where this was measured).
+// by CPU model when it loads, and a model it does not know gets older ones: Prescott's
+// (SSE3) on a CPU it cannot place, Haswell's (AVX2) on one with AVX-512 it files under Zen.
+// Both are slower than Eigen's kernels built for the CPU's widest vectors, which then keep
+// every product. OPENBLAS_CORETYPE, set before the program starts, names the kernels to
+// OpenBLAS (docs/performance.md, "The BLAS and its kernels", has the machines and figures).
 bool blas_keeps_up() {
-#ifdef __AVX2__
+#if defined(__AVX512F__) || defined(__AVX2__)
   static const bool keeps_up = [] {
     const std::string_view core = openblas_get_corename();
-    for (const std::string_view avx2 :
+#ifdef __AVX512F__
+    for (const std::string_view wide : {"SkylakeX", "Cooperlake", "SapphireRapids"})
+#else
+    for (const std::string_view wide :
          {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"})
-      if (core == avx2) return true;
+#endif
+      if (core == wide) return true;
     return false;
   }();
   return keeps_up;
