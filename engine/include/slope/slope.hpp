@@ -14,5 +14,6 @@
 #include "slope/random.hpp"
 #include "slope/scalar_nn.hpp"
 #include "slope/tensor.hpp"
+#include "slope/text.hpp"
 #include "slope/threads.hpp"
 #include "slope/value.hpp"
