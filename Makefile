@@ -2,7 +2,7 @@
 # missing first, so both work on a fresh Debian 12 machine.
 
 PACKAGES := build-essential cmake ninja-build git libeigen3-dev libfmt-dev libcli11-dev libgtest-dev \
-            libgmock-dev libbenchmark-dev libxsimd-dev librapidcheck-dev libopenblas-openmp-dev gnuplot-nox graphviz clang-format-14 \
+            libgmock-dev libbenchmark-dev libxsimd-dev nlohmann-json3-dev librapidcheck-dev libopenblas-openmp-dev gnuplot-nox graphviz clang-format-14 \
             emscripten chromium
 # Debian's emscripten needs acorn from Debian's Node modules folder.
 export NODE_PATH := /usr/share/nodejs
@@ -77,8 +77,8 @@ bench: build
 	build/release/bench/bench_gemm
 	build/release/bench/bench_tensor --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
 
-# libFuzzer on data::load_csv and nn::load, FUZZ_SECONDS each (clang 14, not needed by
-# `make test`, which replays the corpus). The search runs in build/fuzz/corpus-<target>/,
+# libFuzzer on data::load_csv, nn::load and nn::load_safetensors, FUZZ_SECONDS each (clang 14,
+# not needed by `make test`, which replays the corpus). The search runs in build/fuzz/corpus-<target>/,
 # seeded from tests/fuzz/corpus/<target>/; the inputs that add coverage are then merged
 # back there (commit them). A failing input is written to build/fuzz/crash-*.
 FUZZ_SECONDS ?= 300
@@ -87,7 +87,7 @@ fuzz: deps
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$p; done
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j $(JOBS)
-	for t in load_csv nn_load; do \
+	for t in load_csv nn_load safetensors_load; do \
 	  mkdir -p build/fuzz/corpus-$$t && cp tests/fuzz/corpus/$$t/* build/fuzz/corpus-$$t/ && \
 	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 \
 	    -timeout=10 -artifact_prefix=build/fuzz/crash-$$t- build/fuzz/corpus-$$t || exit 1; \

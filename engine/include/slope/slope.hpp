@@ -12,6 +12,7 @@
 #include "slope/optim.hpp"
 #include "slope/probes.hpp"
 #include "slope/random.hpp"
+#include "slope/safetensors.hpp"
 #include "slope/scalar_nn.hpp"
 #include "slope/tensor.hpp"
 #include "slope/text.hpp"
