@@ -326,6 +326,51 @@ TEST(Gpt, AModelFromABlockOfOnesOwnTrains) {
   EXPECT_LT(last, 0.1f * first);  // it learns the sequences
 }
 
+// --- the probes --------------------------------------------------------------------------
+
+TEST(GptProbes, PerBlockGradientsDeadUnitsAndHeadEntropy) {
+  slope::Rng rng(6);
+  const slope::nn::GPT model({.vocab_size = 7, .block_size = 6, .n_layer = 3, .n_head = 2,
+                              .n_embd = 8, .activation = "relu"},
+                             rng);
+  // Block 2's FFN: every c_fc unit's pre-activation far below 0, so every relu unit is dead.
+  model.blocks[1].mlp.fc.bias.value().setConstant(-100.0f);
+  const std::vector<int> ids{1, 2, 3, 4, 5, 6, 0, 1, 2, 3}, targets{2, 3, 4, 5, 6, 0, 1, 2, 3, 4};
+  const slope::probe::Trace trace;
+  slope::cross_entropy(model.forward(ids, 2), targets).backward();
+  const auto blocks = slope::probe::transformer_blocks(trace);
+  ASSERT_EQ(blocks.size(), 3u);
+  for (std::size_t k = 0; k < 3; ++k) {
+    const slope::nn::Block& b = model.blocks[k];
+    EXPECT_EQ(blocks[k].block, static_cast<int>(k + 1));
+    EXPECT_DOUBLE_EQ(blocks[k].grad_norm_c_attn, b.attn.c_attn.weight.grad().norm());
+    EXPECT_DOUBLE_EQ(blocks[k].grad_norm_attn_proj, b.attn.c_proj.weight.grad().norm());
+    EXPECT_DOUBLE_EQ(blocks[k].grad_norm_c_fc, b.mlp.fc.weight.grad().norm());
+    EXPECT_DOUBLE_EQ(blocks[k].grad_norm_mlp_proj, b.mlp.proj.weight.grad().norm());
+    ASSERT_EQ(blocks[k].head_entropy.size(), 2u);
+    for (double e : blocks[k].head_entropy) {
+      EXPECT_GE(e, 0.0);
+      EXPECT_LE(e, std::lgamma(6.0) / 5 + 1e-6);  // at most uniform attention's
+    }
+  }
+  EXPECT_EQ(blocks[1].hidden.dead_frac, 1.0);
+  EXPECT_EQ(blocks[1].hidden.mean_slope, 0.0);
+  EXPECT_EQ(blocks[1].grad_norm_c_fc, 0.0);  // a dead layer passes no gradient to c_fc
+  EXPECT_LT(blocks[0].hidden.dead_frac, 0.5);
+}
+
+TEST(GptProbes, UniformAttentionHasLogFactorialEntropy) {
+  // q = 0: every score is 0, so position t attends uniformly to t + 1 positions, entropy
+  // log(t + 1); the mean over T positions is log(T!) / T.
+  slope::Tensor::Matrix qkv = slope::Tensor::Matrix::Random(2 * 5, 3 * 4);
+  qkv.leftCols(4).setZero();
+  slope::Tensor w;
+  slope::causal_self_attention(slope::Tensor(qkv), 2, 2, &w);
+  for (double e : slope::probe::head_entropy<float>(w.value(), 2, 2))
+    EXPECT_NEAR(e, std::lgamma(6.0) / 5, 1e-6);
+  EXPECT_THROW(slope::probe::head_entropy<float>(w.value(), 3, 2), std::invalid_argument);
+}
+
 // --- the schedule and the clipping -----------------------------------------------------
 
 TEST(CosineSchedule, NanoGptsGetLr) {

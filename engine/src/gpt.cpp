@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "slope/trace.hpp"
+
 namespace slope::nn {
 
 namespace {
@@ -56,7 +58,13 @@ template <class T>
 BasicTensor<T> BasicCausalSelfAttention<T>::forward(const BasicTensor<T>& x, Eigen::Index batch,
                                                     BasicTensor<T>* weights) const {
   // x (B*T, C) -> q, k, v (B*T, 3C) -> heads (B*T, C) -> (B*T, C)
-  return c_proj(causal_self_attention(c_attn(x), batch, n_head_, weights));
+  const bool traced = probe::BasicTrace<T>::current() != nullptr;
+  BasicTensor<T> kept;  // the attention weights, for the probes
+  const BasicTensor<T> y =
+      causal_self_attention(c_attn(x), batch, n_head_, weights ? weights : traced ? &kept : nullptr);
+  if (traced)
+    probe::record_attention(c_attn.weight, c_proj.weight, weights ? *weights : kept, batch, n_head_);
+  return c_proj(y);
 }
 
 template <class T>

@@ -39,6 +39,7 @@ template <class T> const BasicTrace<T>* BasicTrace<T>::current() { return curren
 
 template <class T> void BasicTrace<T>::clear() const {
   layers_.clear();
+  attentions_.clear();
   blocks_ = 0;
   open_block_ = 0;
 }
@@ -156,6 +157,51 @@ template <class T> std::vector<BlockStats> blocks(const BasicTrace<T>& trace) {
   return kept;
 }
 
+template <class T>
+std::vector<double> head_entropy(const typename BasicTensor<T>::Matrix& w, Eigen::Index batch,
+                                 Eigen::Index n_head) {
+  const Eigen::Index t_len = w.rows();
+  if (batch < 1 || n_head < 1 || w.cols() != batch * n_head * t_len)
+    throw std::invalid_argument("slope::probe::head_entropy: weights of shape (" +
+                                std::to_string(w.rows()) + ", " + std::to_string(w.cols()) +
+                                ") are not batch * n_head (T, T) blocks");
+  std::vector<double> out(static_cast<std::size_t>(n_head), 0.0);
+  for (Eigen::Index b = 0; b < batch; ++b)
+    for (Eigen::Index h = 0; h < n_head; ++h)
+      for (Eigen::Index t = 0; t < t_len; ++t)
+        for (Eigen::Index s = 0; s <= t; ++s) {
+          const double p = static_cast<double>(w(t, (b * n_head + h) * t_len + s));
+          if (p > 0) out[static_cast<std::size_t>(h)] -= p * std::log(p);
+        }
+  for (double& e : out) e /= static_cast<double>(batch * t_len);
+  return out;
+}
+
+template <class T>
+std::vector<TransformerBlockStats> transformer_blocks(const BasicTrace<T>& trace) {
+  const std::vector<BlockStats> ffn = blocks(trace);
+  const auto& attn = trace.attentions();
+  if (attn.empty() || attn.size() != ffn.size())
+    throw std::logic_error("slope::probe::transformer_blocks: the trace holds " +
+                           std::to_string(attn.size()) + " attentions and " +
+                           std::to_string(ffn.size()) +
+                           " FeedForward blocks; run a GPT's forward while it is alive");
+  std::vector<TransformerBlockStats> out;
+  for (std::size_t k = 0; k < attn.size(); ++k) {
+    TransformerBlockStats s;
+    s.block = static_cast<int>(k + 1);
+    s.grad_norm_c_attn = static_cast<double>(attn[k].c_attn.grad().norm());
+    s.grad_norm_attn_proj = static_cast<double>(attn[k].c_proj.grad().norm());
+    s.grad_norm_c_fc = ffn[k].grad_norm_fc;
+    s.grad_norm_mlp_proj = ffn[k].grad_norm_proj;
+    s.hidden = ffn[k].hidden;
+    s.hidden.layer = s.block;
+    s.head_entropy = head_entropy<T>(attn[k].weights.value(), attn[k].batch, attn[k].n_head);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 template <class T> std::vector<bool> dead_units(const BasicTrace<T>& trace, std::size_t l) {
   if (l >= trace.layers().size())
     throw std::out_of_range("slope::probe::dead_units: layer " + std::to_string(l) +
@@ -182,6 +228,9 @@ double update_ratio(const typename BasicTensor<T>::Matrix& before,
   template class BasicTrace<T>;                                             \
   template std::vector<LayerStats> layers(const BasicTrace<T>&);            \
   template std::vector<BlockStats> blocks(const BasicTrace<T>&);            \
+  template std::vector<TransformerBlockStats> transformer_blocks(const BasicTrace<T>&); \
+  template std::vector<double> head_entropy<T>(const BasicTensor<T>::Matrix&, Eigen::Index, \
+                                               Eigen::Index);                 \
   template std::vector<bool> dead_units(const BasicTrace<T>&, std::size_t); \
   template double update_ratio<T>(const BasicTensor<T>::Matrix&, const BasicTensor<T>::Matrix&);
 

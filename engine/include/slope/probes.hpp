@@ -45,6 +45,31 @@ struct BlockStats {
 // One entry per block the traced forward ran (empty for a model without blocks).
 template <class T> std::vector<BlockStats> blocks(const BasicTrace<T>& trace);
 
+// One transformer block (GPT's: a causal self-attention, then a FeedForward), from a trace of
+// the model's forward and backward: the gradient norms of its four weights, the FFN's hidden
+// activation as layers() measures it (dead_frac: units whose slope is exactly 0 at every
+// position probed), and each head's attention entropy in nats, -sum_s w log w over the
+// positions s <= t a position t attends to, averaged over every position of every sequence
+// (0 for a head that always looks at one position, log T + ... for a uniform one).
+struct TransformerBlockStats {
+  int block = 0;  // 1 = nearest the input
+  double grad_norm_c_attn = 0, grad_norm_attn_proj = 0;  // ||dL/dW|| of attn.c_attn, c_proj
+  double grad_norm_c_fc = 0, grad_norm_mlp_proj = 0;     // ||dL/dW|| of mlp.c_fc, c_proj
+  LayerStats hidden;                                      // the FFN's hidden activation
+  std::vector<double> head_entropy;                       // one per head
+};
+// One entry per transformer block the traced forward ran: the k-th attention recorded with
+// the k-th FeedForward block. Throws std::logic_error when the trace holds no attention or
+// their counts differ.
+template <class T>
+std::vector<TransformerBlockStats> transformer_blocks(const BasicTrace<T>& trace);
+
+// Each head's mean attention entropy (see TransformerBlockStats) from attention weights as
+// slope::causal_self_attention gives them.
+template <class T>
+std::vector<double> head_entropy(const typename BasicTensor<T>::Matrix& weights, Eigen::Index batch,
+                                 Eigen::Index n_head);
+
 // Which units of traced Linear layer l (0-based) had slope exactly 0 for every sample:
 // true = dead. Throws std::out_of_range for an l the trace does not hold.
 template <class T> std::vector<bool> dead_units(const BasicTrace<T>& trace, std::size_t l);

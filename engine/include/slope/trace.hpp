@@ -1,6 +1,6 @@
 // What a forward pass did, for the probes: a Trace records, while it is alive on this
 // thread, every Linear layer's output and the activation that read it, grouped into the
-// blocks (FeedForward) they ran in. Nothing is kept in the modules themselves, so any
+// blocks (FeedForward) they ran in, and every causal self-attention's weights. Nothing is kept in the modules themselves, so any
 // module takes part: one built from nn::Linear and nn::Activation is recorded as it
 // runs, and a module of a user's own can call record_linear / record_activation.
 //
@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "slope/activations.hpp"
@@ -36,7 +37,16 @@ template <class T> class BasicTrace {
   BasicTrace(const BasicTrace&) = delete;
   BasicTrace& operator=(const BasicTrace&) = delete;
 
+  // One causal self-attention (CausalSelfAttention records itself): its two weights and the
+  // attention weights of its forward (see slope::causal_self_attention).
+  struct Attention {
+    BasicTensor<T> c_attn, c_proj;  // the weights; their grad() is read after backward()
+    BasicTensor<T> weights;         // (T, batch * n_head * T)
+    Eigen::Index batch = 0, n_head = 0;
+  };
+
   const std::vector<Layer>& layers() const { return layers_; }
+  const std::vector<Attention>& attentions() const { return attentions_; }
   int blocks() const { return blocks_; }
   // Forgets what was recorded (to reuse one trace across steps).
   void clear() const;
@@ -59,10 +69,12 @@ template <class T> class BasicTrace {
 
   void add_linear(const BasicTensor<T>& weight, const BasicTensor<T>& out) const;
   void add_activation(std::size_t id, const BasicTensor<T>& in, const BasicTensor<T>& out) const;
+  void add_attention(Attention a) const { attentions_.push_back(std::move(a)); }
 
  private:
   // Recorded into by the forward pass while the trace is alive, whatever its constness.
   mutable std::vector<Layer> layers_;
+  mutable std::vector<Attention> attentions_;
   mutable int blocks_ = 0;
   mutable int open_block_ = 0;
   mutable const BasicTrace* previous_;  // the trace this one shadows
@@ -81,6 +93,15 @@ template <class T> void record_linear(const BasicTensor<T>& weight, const BasicT
 template <class T>
 void record_activation(std::size_t id, const BasicTensor<T>& in, const BasicTensor<T>& out) {
   if (auto* t = BasicTrace<T>::current()) t->add_activation(id, in, out);
+}
+
+// Called by an attention module's forward: its c_attn and c_proj weights, and the attention
+// weights it computed for `batch` sequences and `n_head` heads. A no-op when no trace is
+// recording (check BasicTrace<T>::current() first to skip computing the weights).
+template <class T>
+void record_attention(const BasicTensor<T>& c_attn, const BasicTensor<T>& c_proj,
+                      const BasicTensor<T>& weights, Eigen::Index batch, Eigen::Index n_head) {
+  if (auto* t = BasicTrace<T>::current()) t->add_attention({c_attn, c_proj, weights, batch, n_head});
 }
 
 }  // namespace slope::probe
