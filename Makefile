@@ -94,10 +94,11 @@ fuzz: deps
 	  build/fuzz/tests/fuzz/fuzz_$$t -merge=1 -max_len=4096 tests/fuzz/corpus/$$t build/fuzz/corpus-$$t || exit 1; \
 	done
 
-# slope against PyTorch (Debian's python3-torch), alternately, in one run; never needed by
-# `make test` or `make bench`.
+# slope against PyTorch (Debian's python3-torch), alternately, in one run: the MLP steps, then
+# the GPT step; never needed by `make test` or `make bench`.
 bench-compare: build
 	/usr/bin/python3 bench/compare_pytorch.py --build build/release
+	LD_LIBRARY_PATH=/usr/lib/$$(gcc -dumpmachine)/openblas-openmp /usr/bin/python3 bench/compare_gpt.py --build build/release
 
 # Every benchmark, micrograd and (where installed) PyTorch, written to bench/RESULTS.md.
 bench-results: build

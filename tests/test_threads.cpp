@@ -292,6 +292,23 @@ TEST(Memory, ATrainingStepAllocatesNothingAfterItsFirst) {
   EXPECT_EQ(allocations_per_step(step), 0.0);
   EXPECT_GT(g_mallocs.load(), 0) << "the counting malloc is not in use";
 
+  // A GPT's step with nanoGPT's recipe: embeddings, attention, AdamW groups, clipping.
+  const slope::nn::GPT gpt({.vocab_size = 11, .block_size = 8, .n_layer = 2, .n_head = 2,
+                            .n_embd = 16},
+                           rng);
+  std::vector<int> ids, next;
+  for (int i = 0; i < 16; ++i) ids.push_back(i % 11), next.push_back((i + 1) % 11);
+  const std::vector<Tensor> params = gpt.parameters();
+  slope::optim::AdamW<float> adamw(gpt.optim_groups(0.1), 1e-3);
+  EXPECT_EQ(allocations_per_step([&] {
+              adamw.zero_grad();
+              const Tensor loss = slope::cross_entropy(gpt.forward(ids, 2), next);
+              loss.backward();
+              slope::nn::clip_grad_norm(params, 1.0);
+              adamw.step();
+            }),
+            0.0);
+
   // empty_cache hands the kept memory back: the next step allocates again, the one after
   // does not.
   slope::empty_cache();
