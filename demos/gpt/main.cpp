@@ -1,0 +1,321 @@
+// slope-gpt: GELU where GPT-2 puts it. A character-level GPT (nanoGPT's shape, built from
+// slope's modules) trained on real text with each feed-forward activation: validation
+// curves against a unigram and a bigram baseline, the FFN's dead and saturated units and
+// each block's gradient norms, the attention's heads, generated text, the model printed
+// with the activation's place marked, and safetensors checkpoints that PyTorch loads.
+// Every number printed is measured by this run.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <slope/slope.hpp>
+
+#include "gpt/gpt.hpp"
+#include "support/cli.hpp"
+#include "support/output.hpp"
+#include "support/palette.hpp"
+#include "support/parallel.hpp"
+#include "support/plot.hpp"
+#include "support/progress.hpp"
+#include "support/summary.hpp"
+
+namespace {
+
+namespace demo = slope::demo;
+namespace gpt = slope::demo::gpt;
+namespace fs = std::filesystem;
+
+void add_flags(CLI::App& app, gpt::Config& c) {
+  app.add_option("--text", c.text, "A UTF-8 text file to train on (default: Debian's fortunes)");
+  using F = demo::RunFlag;
+  demo::add_run_flags(app, c, {F::steps, F::probe_every, F::seeds});
+  auto whole = [&](const char* flag, int& v, const char* what, int lo, int hi) {
+    app.add_option(flag, v, what)->capture_default_str()->check(CLI::Range(lo, hi));
+  };
+  auto real = [&](const char* flag, double& v, const char* what, double lo, double hi) {
+    app.add_option(flag, v, what)->capture_default_str()->check(demo::range(lo, hi));
+  };
+  whole("--layers", c.layers, "Transformer blocks", 1, 64);
+  whole("--heads", c.heads, "Attention heads (must divide --embd)", 1, 64);
+  whole("--embd", c.embd, "The residual stream's width", 1, 4096);
+  whole("--block", c.block, "Context length, in characters", 1, 4096);
+  whole("--batch", c.batch, "Sequences per step", 1, 4096);
+  real("--lr", c.lr, "Peak learning rate (AdamW)", 1e-9, 10);
+  real("--min-lr", c.min_lr, "Learning rate at the end of the cosine", 0, 10);
+  whole("--warmup", c.warmup, "Linear warmup steps", 0, 10000000);
+  real("--weight-decay", c.weight_decay, "AdamW's decay of the weight matrices", 0, 10);
+  real("--beta2", c.beta2, "AdamW's beta2", 0, 0.999999);
+  real("--clip", c.clip, "Gradient clipping: the largest total norm", 1e-9, 1e9);
+  whole("--eval-batches", c.eval_batches, "Batches of each split per evaluation", 1, 100000);
+  whole("--threads", c.threads, "Runs trained at once, one per thread (same CSV for any)", 1, 256);
+  whole("--sample-chars", c.sample_chars, "Characters generated per run", 0, 100000);
+  real("--temperature", c.temperature, "Sampling temperature", 1e-3, 100);
+  whole("--top-k", c.top_k, "Sample among the k most likely characters (0: all)", 0, 100000);
+}
+
+// Every (activation, seed) run, --threads at once.
+std::vector<gpt::Run> train_all(const gpt::Config& c, const slope::data::TextDataset& text) {
+  std::vector<gpt::Run> runs(c.activations.size() * static_cast<std::size_t>(c.seeds));
+  std::atomic<std::size_t> steps_done{0};
+  std::atomic<double> rate{0}, val{NAN};
+  demo::Progress progress("training", runs.size() * c.steps);
+  demo::run_parallel(
+      runs.size(), c.threads,
+      [&](std::size_t i) {
+        slope::set_num_threads(1);
+        const std::string& act = c.activations[i / static_cast<std::size_t>(c.seeds)];
+        const std::uint64_t seed = c.seed + i % static_cast<std::size_t>(c.seeds);
+        runs[i] = gpt::train(c, text, act, seed, [&](int, double tokens_per_s, double v) {
+          ++steps_done, rate = tokens_per_s, val = v;
+        });
+      },
+      [&] {
+        progress.update(steps_done);
+        (void)rate, (void)val;
+      });
+  return runs;
+}
+
+void write_csvs(const fs::path& out, const std::vector<gpt::Run>& runs) {
+  demo::CsvWriter curves(out / "curves.csv", {"activation", "seed", "step", "split", "loss"});
+  demo::CsvWriter blocks(out / "blocks.csv",
+                         {"activation", "seed", "step", "block", "grad_norm_c_attn",
+                          "grad_norm_attn_proj", "grad_norm_c_fc", "grad_norm_mlp_proj",
+                          "dead_frac", "saturated_frac", "mean_slope", "attention_entropy"});
+  demo::CsvWriter heads(out / "heads.csv", {"activation", "seed", "step", "block", "head", "entropy"});
+  for (const gpt::Run& r : runs) {
+    for (const char* split : {"train", "val"})
+      for (const gpt::Eval& e : r.evals)
+        curves.row(r.activation, r.seed, e.step, split, split[0] == 't' ? e.train_loss : e.val_loss);
+    for (const gpt::Probe& p : r.probes)
+      for (const auto& b : p.blocks) {
+        double mean = 0;
+        for (std::size_t h = 0; h < b.head_entropy.size(); ++h) {
+          heads.row(r.activation, r.seed, p.step, b.block, h + 1, b.head_entropy[h]);
+          mean += b.head_entropy[h] / static_cast<double>(b.head_entropy.size());
+        }
+        blocks.row(r.activation, r.seed, p.step, b.block, b.grad_norm_c_attn, b.grad_norm_attn_proj,
+                   b.grad_norm_c_fc, b.grad_norm_mlp_proj, b.hidden.dead_frac,
+                   b.hidden.saturated_frac, b.hidden.mean_slope, mean);
+      }
+  }
+  curves.commit();
+  blocks.commit();
+  heads.commit();
+}
+
+// The first run's attention on the validation split's first characters, every block and
+// head (attention.csv), with the characters on both axes.
+void write_attention(const fs::path& out, const gpt::Run& run, const slope::data::TextDataset& text,
+                     int length) {
+  const auto val = text.ids(slope::data::TextSplit::val);
+  const std::vector<int> ids(val.begin(), val.begin() + std::min<long>(length, static_cast<long>(val.size())));
+  const auto maps = gpt::attention_maps(*run.model, ids);
+  auto shown = [&](int id) {
+    const std::string c = text.tokenizer().decode(std::vector<int>{id});
+    return c == "\n" ? std::string("\\n") : c == " " ? std::string("_") : c;
+  };
+  demo::CsvWriter csv(out / "attention.csv",
+                      {"activation", "seed", "block", "head", "query", "key", "query_char",
+                       "key_char", "weight"});
+  for (std::size_t b = 0; b < maps.size(); ++b)
+    for (std::size_t h = 0; h < maps[b].size(); ++h)
+      for (std::size_t q = 0; q < ids.size(); ++q)
+        for (std::size_t k = 0; k <= q; ++k)
+          csv.row(run.activation, run.seed, b + 1, h + 1, q, k, shown(ids[q]), shown(ids[k]),
+                  maps[b][h](static_cast<Eigen::Index>(q), static_cast<Eigen::Index>(k)));
+  csv.commit();
+  std::string tics;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    tics += fmt::format("{}\"{}\" {}", i ? ", " : "", shown(ids[i]) == "\"" ? "\\\"" : shown(ids[i]), i);
+  std::string body = fmt::format("  set multiplot layout {},{}\n  set xtics ({}) font \",7\"\n"
+                                 "  set ytics ({}) font \",7\"\n  set yrange [*:*] reverse\n"
+                                 "  set cbrange [0:1]\n  unset colorbox\n",
+                                 maps.size(), maps.empty() ? 1 : maps[0].size(), tics, tics);
+  for (std::size_t b = 0; b < maps.size(); ++b)
+    for (std::size_t h = 0; h < maps[b].size(); ++h)
+      body += fmt::format(
+          "  set title \"block {} head {} ({})\" noenhanced\n  plot \"attention.csv\" skip 1 using "
+          "6:5:(($3 == {} && $4 == {}) ? $9 : NaN) with points pt 5 ps 0.9 lc palette notitle\n",
+          b + 1, h + 1, run.activation, b + 1, h + 1);
+  body += "  unset multiplot\n";
+  demo::gnuplot(out, "attention", body, 360 * static_cast<int>(maps.empty() ? 1 : maps[0].size()),
+                340 * static_cast<int>(maps.size()));
+}
+
+struct Stats {
+  double mean = NAN, std = 0;
+};
+Stats stats_of(const std::vector<double>& v) {
+  Stats s;
+  if (v.empty()) return s;
+  s.mean = 0;
+  for (double x : v) s.mean += x / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - s.mean) * (x - s.mean);
+  s.std = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
+  return s;
+}
+
+// The table of final validation losses over seeds, the FFNs' dead fraction and the heads'
+// entropy at the end; the same numbers in summary.csv for slope-report.
+void summarise(const fs::path& out, const gpt::Config& c, const std::vector<gpt::Run>& runs,
+               const gpt::Baselines& base) {
+  demo::Summary summary;
+  summary.set(gpt::key::kUnigram, base.unigram);
+  summary.set(gpt::key::kBigram, base.bigram);
+  summary.set(gpt::key::kSeeds, c.seeds);
+  summary.set(gpt::key::kSteps, static_cast<double>(c.steps));
+  demo::CsvWriter mean_csv(out / "curves_mean.csv", {"activation", "step", "val_mean", "val_min", "val_max"});
+  fmt::print("\n{:<11} {:>18} {:>14} {:>16} {:>10}\n", "activation", "final val loss", "below bigram",
+             "FFN dead frac", "attn entropy");
+  for (const std::string& a : c.activations) {
+    std::vector<double> finals, dead, entropy;
+    std::map<int, std::vector<double>> by_step;
+    for (const gpt::Run& r : runs) {
+      if (r.activation != a || r.diverged) continue;
+      finals.push_back(r.evals.back().val_loss);
+      for (const gpt::Eval& e : r.evals) by_step[e.step].push_back(e.val_loss);
+      for (const auto& b : r.probes.back().blocks) {
+        dead.push_back(b.hidden.dead_frac);
+        for (double e : b.head_entropy) entropy.push_back(e);
+      }
+    }
+    for (const auto& [step, v] : by_step)
+      mean_csv.row(a, step, stats_of(v).mean, *std::min_element(v.begin(), v.end()),
+                   *std::max_element(v.begin(), v.end()));
+    const Stats f = stats_of(finals), d = stats_of(dead), e = stats_of(entropy);
+    summary.set(gpt::key::final_val(a), f.mean);
+    summary.set(gpt::key::final_val_std(a), f.std);
+    summary.set(gpt::key::dead_frac(a), d.mean);
+    summary.set(gpt::key::entropy(a), e.mean);
+    fmt::print("{:<11} {:>10.4f} ± {:<5.4f} {:>14.4f} {:>16.4f} {:>10.3f}\n", a, f.mean, f.std,
+               base.bigram - f.mean, d.mean, e.mean);
+  }
+  mean_csv.commit();
+  fmt::print("baselines on the validation text: unigram {:.4f}, bigram {:.4f} nats\n", base.unigram,
+             base.bigram);
+  summary.write(out);
+}
+
+void plot_all(const fs::path& out, const gpt::Config& c, const gpt::Baselines& base) {
+  std::string body = fmt::format(
+      "  set title \"validation loss, mean and band (min to max) over {} seed(s)\" noenhanced\n"
+      "  set xlabel \"step\"\n  set ylabel \"cross-entropy (nats per character)\"\n  set grid\n"
+      "  set key outside right top noenhanced\n  plot ",
+      c.seeds);
+  for (const std::string& a : c.activations)
+    body += fmt::format(
+        "\"curves_mean.csv\" skip 1 using 2:(strcol(1) eq \"{0}\" ? $4 : NaN):(strcol(1) eq \"{0}\" ? "
+        "$5 : NaN) with filledcurves fs transparent solid 0.15 lc rgb \"{1}\" notitle, \\\n"
+        "       \"curves_mean.csv\" skip 1 using 2:(strcol(1) eq \"{0}\" ? $3 : NaN) with lines lw 2 "
+        "lc rgb \"{1}\" title \"{0}\", \\\n       ",
+        a, demo::colour_of(a));
+  body += fmt::format("{} with lines dt 2 lc rgb \"#777777\" title \"unigram baseline\", \\\n"
+                      "       {} with lines dt 3 lc rgb \"#333333\" title \"bigram baseline\"\n",
+                      base.unigram, base.bigram);
+  demo::gnuplot(out, "val_loss", body, 1000, 560);
+
+  std::string dead = "  set multiplot layout 1,2\n";
+  for (const char* a : {"relu", "gelu"}) {
+    dead += fmt::format("  set title \"{}: the FFN's dead fraction per block, seed {}\" noenhanced\n"
+                        "  set xlabel \"step\"\n  set ylabel \"dead fraction of c_fc's units\"\n"
+                        "  set yrange [0:*]\n  set grid\n  set key top left\n  plot ",
+                        a, c.seed);
+    for (int b = 1; b <= c.layers; ++b)
+      dead += fmt::format("{}\"blocks.csv\" skip 1 using 3:((strcol(1) eq \"{}\" && $2 == {} && $4 == {}) ? "
+                          "$9 : NaN) with linespoints lw 2 lc rgb \"{}\" title \"block {}\"",
+                          b > 1 ? ", \\\n       " : "", a, c.seed, b, demo::series_colour(static_cast<std::size_t>(b - 1)), b);
+    dead += "\n";
+  }
+  demo::gnuplot(out, "dead", dead + "  unset multiplot\n", 1100, 460);
+
+  std::string grads = "  set multiplot layout 2,2\n";
+  const char* names[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"};
+  for (int w = 0; w < 4; ++w) {
+    grads += fmt::format("  set title \"{} {}: ||dL/dW|| per block, seed {}\" noenhanced\n"
+                         "  set xlabel \"step\"\n  set logscale y\n  set grid\n  plot ",
+                         c.activations.front(), names[w], c.seed);
+    for (int b = 1; b <= c.layers; ++b)
+      grads += fmt::format("{}\"blocks.csv\" skip 1 using 3:((strcol(1) eq \"{}\" && $2 == {} && $4 == {}) ? "
+                           "${} : NaN) with lines lw 2 lc rgb \"{}\" title \"block {}\"",
+                           b > 1 ? ", \\\n       " : "", c.activations.front(), c.seed, b, 5 + w,
+                           demo::series_colour(static_cast<std::size_t>(b - 1)), b);
+    grads += "\n";
+  }
+  demo::gnuplot(out, "grad_norms", grads + "  unset multiplot\n", 1100, 800);
+}
+
+// samples.txt, model.txt and a checkpoint per run.
+void write_text_and_checkpoints(const fs::path& out, const gpt::Config& c,
+                                const std::vector<gpt::Run>& runs) {
+  std::string samples = fmt::format(
+      "Generated by slope-gpt: {} characters per run from a newline, temperature {}, top-k {}.\n",
+      c.sample_chars, c.temperature, c.top_k);
+  for (const gpt::Run& r : runs) {
+    samples += fmt::format("\n=== {}, seed {}, final validation loss {:.4f} ===\n{}\n", r.activation,
+                           r.seed, r.evals.back().val_loss, r.diverged ? "(diverged)" : r.sample);
+    slope::nn::save_safetensors(
+        (out / fmt::format("gpt_{}_seed{}.safetensors", r.activation, r.seed)).string(),
+        r.model->named_parameters());
+  }
+  demo::write_file(out / "samples.txt", samples);
+  demo::write_file(out / "model.txt", gpt::describe(*runs.front().model));
+}
+
+int run(int argc, char** argv) {
+  gpt::Config config;
+  demo::Cli cli("gpt",
+                "GELU where GPT-2 puts it: a character-level GPT trained on text with each "
+                "feed-forward activation",
+                config.seed);
+  cli.add_activations(config.activations);
+  add_flags(cli.app(), config);
+  if (auto status = cli.parse(argc, argv)) return *status;
+  config.seed = cli.seed();
+  if (config.embd % config.heads != 0)
+    throw demo::UsageError(fmt::format("--heads: {} does not divide --embd {}", config.heads, config.embd));
+  const fs::path& out = cli.out();
+  const slope::data::TextDataset text(gpt::read_text(config), config.val_fraction,
+                                      config.text.empty() ? std::string(gpt::kFortunesDir) : config.text);
+  const gpt::Baselines base = gpt::baselines(text);
+  fmt::print(
+      "slope-gpt: {} ({} characters, {} distinct; {} train, {} val), GPT {} layers, {} heads, "
+      "n_embd {}, block {}, batch {}, AdamW lr {} -> {} ({} warmup), {} steps, seeds {}..{}\n",
+      text.name(), text.ids(slope::data::TextSplit::train).size() + text.ids(slope::data::TextSplit::val).size(),
+      text.tokenizer().size(), text.ids(slope::data::TextSplit::train).size(),
+      text.ids(slope::data::TextSplit::val).size(), config.layers, config.heads, config.embd,
+      config.block, config.batch, config.lr, config.min_lr, config.warmup, config.steps, config.seed,
+      config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
+  const std::vector<gpt::Run> runs = train_all(config, text);
+  write_csvs(out, runs);
+  write_attention(out, runs.front(), text, std::min(config.block, 32));
+  summarise(out, config, runs, base);
+  plot_all(out, config, base);
+  write_text_and_checkpoints(out, config, runs);
+  std::vector<double> val;
+  for (const gpt::Eval& e : runs.front().evals) val.push_back(e.val_loss);
+  fmt::print("\n{}", demo::ascii_plot(val, runs.front().activation + ": validation loss by evaluation"));
+  fmt::print("\nwrote {}/: curves.csv curves_mean.csv blocks.csv heads.csv attention.csv summary.csv, "
+             "val_loss|dead|grad_norms|attention .svg|.png, samples.txt, model.txt, "
+             "gpt_<activation>_seed<k>.safetensors\n",
+             out.string());
+  int status = 0;
+  for (const gpt::Run& r : runs)
+    if (r.diverged) {
+      fmt::print(stderr, "slope-gpt: {} seed {} diverged at {}\n", r.activation, r.seed, *r.diverged);
+      status = demo::kDiverged;
+    }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return demo::run_main([&] { return run(argc, argv); });
+}
