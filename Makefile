@@ -3,7 +3,7 @@
 
 PACKAGES := build-essential cmake ninja-build git libeigen3-dev libfmt-dev libcli11-dev libgtest-dev \
             libgmock-dev libbenchmark-dev libxsimd-dev nlohmann-json3-dev librapidcheck-dev libopenblas-openmp-dev gnuplot-nox graphviz clang-format-14 \
-            emscripten chromium
+            emscripten chromium fortunes
 # Debian's emscripten needs acorn from Debian's Node modules folder.
 export NODE_PATH := /usr/share/nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -52,6 +52,9 @@ const std::vector<Demo>& demos() {
       {"vanishing", SLOPE_VANISHING_EXE, "--depth 4 --steps 50"},
       {"dead_relu", SLOPE_DEAD_RELU_EXE, "--steps 50 --trials 20 --lr 0.1,1 --seeds 2"},
       {"ffn", SLOPE_FFN_EXE, "--steps 50 --depth 2 --seeds 1"},
+      {"gpt", SLOPE_GPT_EXE,
+       "--act relu --steps 40 --layers 1 --embd 16 --heads 2 --block 8 --batch 4 "
+       "--probe-every 10 --eval-batches 2 --sample-chars 20"},
   };
   return all;
 }

@@ -40,6 +40,19 @@ std::string read_text(const Config& config) {
   return text;
 }
 
+data::TextDataset load_text(const Config& config) {
+  const std::string name = config.text.empty() ? std::string(kFortunesDir) : config.text;
+  try {
+    data::TextDataset text(read_text(config), config.val_fraction, name);
+    Rng rng(0);
+    for (const data::TextSplit split : {data::TextSplit::train, data::TextSplit::val})
+      text.batch(split, 1, config.block, rng);  // throws naming the text and the split
+    return text;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
 Baselines baselines(const data::TextDataset& text) {
   const auto train = text.ids(data::TextSplit::train), val = text.ids(data::TextSplit::val);
   const auto v = static_cast<std::size_t>(text.tokenizer().size());

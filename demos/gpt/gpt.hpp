@@ -4,12 +4,14 @@
 // rate, gradient clipping), evaluated and probed every few steps.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <slope/slope.hpp>
@@ -38,7 +40,7 @@ struct Config : RunConfig {
   int sample_chars = 300;     // generated per run, from a newline
   double temperature = 0.8;
   int top_k = 20;
-  int threads = 1;  // runs trained at once (each on one thread)
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // runs at once
 };
 
 // The fortunes corpus: the regular files of `dir` whose names have no dot (not the .dat
@@ -47,6 +49,11 @@ std::vector<std::string> corpus_files(const std::string& dir = std::string(kFort
 // The text the runs train on: Config::text, or the corpus files one after the other.
 // Throws UsageError naming the file for an unreadable one.
 std::string read_text(const Config& config);
+
+// The text as a data set (Config::val_fraction held out), checked for the model: each split
+// holds at least block + 1 characters. Throws UsageError naming the text for an empty text,
+// invalid UTF-8 or a split too short.
+data::TextDataset load_text(const Config& config);
 
 // Cross-entropy in nats on the validation split of models that need no training: each
 // character's frequency in the training split (add-one), and each character's given the

@@ -118,31 +118,46 @@ void write_attention(const fs::path& out, const gpt::Run& run, const slope::data
   const auto maps = gpt::attention_maps(*run.model, ids);
   auto shown = [&](int id) {
     const std::string c = text.tokenizer().decode(std::vector<int>{id});
-    return c == "\n" ? std::string("\\n") : c == " " ? std::string("_") : c;
+    // Safe in a CSV field and a gnuplot string, readable on an axis.
+    if (c == "\n") return std::string("\\n");
+    if (c == " ") return std::string("_");
+    if (c == ",") return std::string("<comma>");
+    if (c == "\"") return std::string("<quote>");
+    if (c == "\\") return std::string("<backslash>");
+    return c;
   };
   demo::CsvWriter csv(out / "attention.csv",
-                      {"activation", "seed", "block", "head", "query", "key", "query_char",
-                       "key_char", "weight"});
+                      {"activation", "seed", "block", "head", "query", "key", "weight",
+                       "query_char", "key_char"});
   for (std::size_t b = 0; b < maps.size(); ++b)
     for (std::size_t h = 0; h < maps[b].size(); ++h)
       for (std::size_t q = 0; q < ids.size(); ++q)
         for (std::size_t k = 0; k <= q; ++k)
-          csv.row(run.activation, run.seed, b + 1, h + 1, q, k, shown(ids[q]), shown(ids[k]),
-                  maps[b][h](static_cast<Eigen::Index>(q), static_cast<Eigen::Index>(k)));
+          csv.row(run.activation, run.seed, b + 1, h + 1, q, k,
+                  maps[b][h](static_cast<Eigen::Index>(q), static_cast<Eigen::Index>(k)),
+                  shown(ids[q]), shown(ids[k]));
   csv.commit();
-  std::string tics;
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    tics += fmt::format("{}\"{}\" {}", i ? ", " : "", shown(ids[i]) == "\"" ? "\\\"" : shown(ids[i]), i);
+  std::string tics;  // the characters themselves on the axes, escaped for gnuplot
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    std::string c = text.tokenizer().decode(std::vector<int>{ids[i]});
+    c = c == "\n" ? "\\\\n" : c == " " ? "_" : c == "\"" ? "\\\"" : c == "\\" ? "\\\\" : c;
+    tics += fmt::format("{}\"{}\" {}", i ? ", " : "", c, i);
+  }
   std::string body = fmt::format("  set multiplot layout {},{}\n  set xtics ({}) font \",7\"\n"
                                  "  set ytics ({}) font \",7\"\n  set yrange [*:*] reverse\n"
-                                 "  set cbrange [0:1]\n  unset colorbox\n",
+                                 "  set cbrange [0:1]\n  set palette defined (0 \"#ffffff\", 1 \"#08306b\")\n"
+                                 "  unset colorbox\n",
                                  maps.size(), maps.empty() ? 1 : maps[0].size(), tics, tics);
+  // Each (block, head) is a contiguous run of rows, read by row range.
+  const std::size_t per_map = ids.size() * (ids.size() + 1) / 2;
   for (std::size_t b = 0; b < maps.size(); ++b)
-    for (std::size_t h = 0; h < maps[b].size(); ++h)
+    for (std::size_t h = 0; h < maps[b].size(); ++h) {
+      const std::size_t first = (b * maps[b].size() + h) * per_map;
       body += fmt::format(
-          "  set title \"block {} head {} ({})\" noenhanced\n  plot \"attention.csv\" skip 1 using "
-          "6:5:(($3 == {} && $4 == {}) ? $9 : NaN) with points pt 5 ps 0.9 lc palette notitle\n",
-          b + 1, h + 1, run.activation, b + 1, h + 1);
+          "  set title \"block {} head {} ({})\" noenhanced\n  plot \"attention.csv\" skip 1 every "
+          "::{}::{} using 6:5:7 with points pt 5 ps 0.9 lc palette notitle\n",
+          b + 1, h + 1, run.activation, first, first + per_map - 1);
+    }
   body += "  unset multiplot\n";
   demo::gnuplot(out, "attention", body, 360 * static_cast<int>(maps.empty() ? 1 : maps[0].size()),
                 340 * static_cast<int>(maps.size()));
@@ -281,8 +296,7 @@ int run(int argc, char** argv) {
   if (config.embd % config.heads != 0)
     throw demo::UsageError(fmt::format("--heads: {} does not divide --embd {}", config.heads, config.embd));
   const fs::path& out = cli.out();
-  const slope::data::TextDataset text(gpt::read_text(config), config.val_fraction,
-                                      config.text.empty() ? std::string(gpt::kFortunesDir) : config.text);
+  const slope::data::TextDataset text = gpt::load_text(config);
   const gpt::Baselines base = gpt::baselines(text);
   fmt::print(
       "slope-gpt: {} ({} characters, {} distinct; {} train, {} val), GPT {} layers, {} heads, "

@@ -23,7 +23,7 @@ inline constexpr std::string_view kMicrograd = "micrograd", kMicrogradTanh = "mi
                                   kExplorer = "explorer", kCurves = "curves",
                                   kVanishing = "vanishing", kVanishingDeep = "vanishing-deep",
                                   kVanishingGlorot = "vanishing-glorot", kDeadRelu = "dead-relu",
-                                  kFfn = "ffn";
+                                  kFfn = "ffn", kGpt = "gpt";
 
 // Every run, in the order the tour makes them (slope-report runs last, on their outputs).
 const std::vector<Run>& runs();
