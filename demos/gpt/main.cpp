@@ -196,6 +196,7 @@ void summarise(const fs::path& out, const gpt::Config& c, const std::vector<gpt:
       if (r.activation != a || r.diverged) continue;
       finals.push_back(r.evals.back().val_loss);
       for (const gpt::Eval& e : r.evals) by_step[e.step].push_back(e.val_loss);
+      if (r.probes.empty()) continue;  // --steps 0: no training step was probed
       for (const auto& b : r.probes.back().blocks) {
         dead.push_back(b.hidden.dead_frac);
         for (double e : b.head_entropy) entropy.push_back(e);
