@@ -236,9 +236,16 @@ void plot_all(const fs::path& out, const gpt::Config& c, const gpt::Baselines& b
                       "       {} with lines dt 3 lc rgb \"#333333\" title \"bigram baseline\"\n",
                       base.unigram, base.bigram);
   demo::gnuplot(out, "val_loss", body, 1000, 560);
+  if (c.steps == 0) return;  // nothing was probed: no blocks to draw
 
-  std::string dead = "  set multiplot layout 1,2\n";
-  for (const char* a : {"relu", "gelu"}) {
+  // relu's and gelu's dead units side by side (those run; else the first activation's).
+  std::vector<std::string> shown;
+  for (const char* a : {"relu", "gelu"})
+    if (std::find(c.activations.begin(), c.activations.end(), a) != c.activations.end())
+      shown.push_back(a);
+  if (shown.empty()) shown.push_back(c.activations.front());
+  std::string dead = fmt::format("  set multiplot layout 1,{}\n", shown.size());
+  for (const std::string& a : shown) {
     dead += fmt::format("  set title \"{}: the FFN's dead fraction per block, seed {}\" noenhanced\n"
                         "  set xlabel \"step\"\n  set ylabel \"dead fraction of c_fc's units\"\n"
                         "  set yrange [0:*]\n  set grid\n  set key top left\n  plot ",
@@ -249,7 +256,7 @@ void plot_all(const fs::path& out, const gpt::Config& c, const gpt::Baselines& b
                           b > 1 ? ", \\\n       " : "", a, c.seed, b, demo::series_colour(static_cast<std::size_t>(b - 1)), b);
     dead += "\n";
   }
-  demo::gnuplot(out, "dead", dead + "  unset multiplot\n", 1100, 460);
+  demo::gnuplot(out, "dead", dead + "  unset multiplot\n", 550 * static_cast<int>(shown.size()), 460);
 
   std::string grads = "  set multiplot layout 2,2\n";
   const char* names[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"};
