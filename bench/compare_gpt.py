@@ -34,8 +34,11 @@ def slope_ms(build, threads, min_time):
         return json.load(open(out.name))["benchmarks"][0]["real_time"]  # ms
 
 
-def torch_model(torch):
+def torch_model(torch, activation="gelu_tanh", vocab=V):
+    """nanoGPT's model; `activation` is the MLP's, between c_fc and c_proj."""
     nn, F = torch.nn, torch.nn.functional
+    act = {"gelu": F.gelu, "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"), "relu": F.relu,
+           "silu": F.silu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[activation]
 
     class Attention(nn.Module):
         def __init__(self):
@@ -59,12 +62,12 @@ def torch_model(torch):
 
         def forward(self, x):
             x = x + self.attn(self.ln_1(x))
-            return x + self.c_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+            return x + self.c_proj(act(self.c_fc(self.ln_2(x))))
 
     class GPT(nn.Module):
         def __init__(self):
             super().__init__()
-            self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(BLOCK, C)
+            self.wte, self.wpe = nn.Embedding(vocab, C), nn.Embedding(BLOCK, C)
             self.h = nn.ModuleList([Block() for _ in range(LAYERS)])
             self.ln_f = nn.LayerNorm(C)
 
@@ -73,7 +76,7 @@ def torch_model(torch):
             for block in self.h:
                 x = block(x)
             logits = self.ln_f(x) @ self.wte.weight.t()  # the tied head
-            return F.cross_entropy(logits.view(-1, V), targets.view(-1))
+            return F.cross_entropy(logits.view(-1, vocab), targets.view(-1))
 
     return GPT()
 

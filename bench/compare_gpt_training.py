@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""slope-gpt's training against PyTorch's on the same recipe and text, alternately.
+
+For each activation (default gelu and relu) and seed, this runs slope-gpt for one run
+(--threads 1) and then the same training in PyTorch: nanoGPT's model (bench/compare_gpt.py's),
+the fortunes text (or --text) tokenized by its sorted unique characters, the last 10% held
+out, nanoGPT's recipe (AdamW betas (0.9, 0.99), weight decay 0.1 on the matrices, lr 1e-3
+with 100 warmup steps and a cosine to 1e-4, clipping at 1.0, batch 12 of 64 characters),
+on one thread. Each side's final validation loss (mean over 20 batches) and wall time are
+printed, and per activation the mean and spread over the seeds. Run with Debian's Python:
+
+    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \\
+        /usr/bin/python3 bench/compare_gpt_training.py --build build/release --seeds 3
+"""
+import argparse
+import csv
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_gpt  # noqa: E402  (the PyTorch model)
+
+FORTUNES = "/usr/share/games/fortunes"
+
+
+def corpus(path):
+    if path:
+        return open(path, encoding="utf-8").read()
+    files = sorted(f for f in os.listdir(FORTUNES)
+                   if "." not in f and os.path.isfile(os.path.join(FORTUNES, f)))
+    return "".join(open(os.path.join(FORTUNES, f), encoding="utf-8").read() for f in files)
+
+
+def slope_run(build, act, seed, steps, text):
+    with tempfile.TemporaryDirectory() as out:
+        args = [os.path.join(build, "demos", "slope-gpt"), "--act", act, "--seed", str(seed),
+                "--seeds", "1", "--threads", "1", "--steps", str(steps), "--out", out]
+        if text:
+            args += ["--text", text]
+        t0 = time.perf_counter()
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - t0
+        rows = [r for r in csv.DictReader(open(os.path.join(out, "curves.csv")))
+                if r["split"] == "val"]
+        return float(rows[-1]["loss"]), seconds
+
+
+def torch_run(torch, text, act, seed, steps):
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    chars = sorted(set(text))
+    index = {c: i for i, c in enumerate(chars)}
+    data = torch.tensor([index[c] for c in text], dtype=torch.long)
+    n = int(len(data) * 0.9)
+    train, val = data[:n], data[n:]
+    model = compare_gpt.torch_model(torch, act, len(chars))
+    with torch.no_grad():  # nanoGPT's init
+        for name, p in model.named_parameters():
+            if p.dim() >= 2:
+                std = 0.02 / math.sqrt(2 * len(model.h)) if name.endswith("c_proj.weight") else 0.02
+                p.normal_(0.0, std)
+            elif name.endswith("bias"):
+                p.zero_()
+    params = list(model.parameters())
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
+
+    def batch(split, gen):
+        d = train if split == "train" else val
+        ix = torch.randint(len(d) - 64, (12,), generator=gen)
+        return torch.stack([d[i:i + 64] for i in ix]), torch.stack([d[i + 1:i + 65] for i in ix])
+
+    def lr_at(it, warmup=100, lr=1e-3, min_lr=1e-4):
+        if it < warmup:
+            return lr * (it + 1) / (warmup + 1)
+        if it > steps:
+            return min_lr
+        ratio = (it - warmup) / max(1, steps - warmup)
+        return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - min_lr)
+
+    gen = torch.Generator().manual_seed(seed + 1)
+    t0 = time.perf_counter()
+    for it in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(it)
+        x, y = batch("train", gen)
+        opt.zero_grad(set_to_none=True)
+        loss = model(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+    with torch.no_grad():
+        eval_gen = torch.Generator().manual_seed(12345)
+        val_loss = sum(model(*batch("val", eval_gen)).item() for _ in range(20)) / 20
+    return val_loss, time.perf_counter() - t0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--build", default="build/release")
+    p.add_argument("--act", default="gelu,relu")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--text", default="")
+    args = p.parse_args()
+    import torch
+    text = corpus(args.text)
+    print(f"{'activation':<10} {'seed':>5} {'slope val':>10} {'slope s':>8} {'torch val':>10} {'torch s':>8}")
+    for act in args.act.split(","):
+        s_loss, t_loss, s_time, t_time = [], [], [], []
+        for k in range(args.seeds):  # A B A B
+            sl, st = slope_run(args.build, act, 1337 + k, args.steps, args.text)
+            tl, tt = torch_run(torch, text, act, 1337 + k, args.steps)
+            s_loss.append(sl), s_time.append(st), t_loss.append(tl), t_time.append(tt)
+            print(f"{act:<10} {1337 + k:>5} {sl:>10.4f} {st:>8.1f} {tl:>10.4f} {tt:>8.1f}", flush=True)
+        sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
+        print(f"{act:<10} {'mean':>5} {statistics.mean(s_loss):>10.4f} {statistics.mean(s_time):>8.1f} "
+              f"{statistics.mean(t_loss):>10.4f} {statistics.mean(t_time):>8.1f}   "
+              f"std slope {sd(s_loss):.4f}, torch {sd(t_loss):.4f}; time slope/torch "
+              f"{statistics.mean(s_time) / statistics.mean(t_time):.2f}")
+
+
+if __name__ == "__main__":
+    main()
