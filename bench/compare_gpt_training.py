@@ -6,8 +6,10 @@ For each activation (default gelu and relu) and seed, this runs slope-gpt for on
 the fortunes text (or --text) tokenized by its sorted unique characters, the last 10% held
 out, nanoGPT's recipe (AdamW betas (0.9, 0.99), weight decay 0.1 on the matrices, lr 1e-3
 with 100 warmup steps and a cosine to 1e-4, clipping at 1.0, batch 12 of 64 characters),
-on one thread. Each side's final validation loss (mean over 20 batches) and wall time are
-printed, and per activation the mean and spread over the seeds. Run with Debian's Python:
+on one thread, evaluating every 100 steps on 20 batches of each split as slope-gpt does.
+Each side's final validation loss (mean over 20 batches) and wall time (slope: the whole
+process, its files and plots included; PyTorch: from tokenizing the text to the last
+evaluation) are printed, and per activation the mean and spread over the seeds. Run with Debian's Python:
 
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \\
         /usr/bin/python3 bench/compare_gpt_training.py --build build/release --seeds 3
@@ -50,7 +52,10 @@ def slope_run(build, act, seed, steps, text):
         return float(rows[-1]["loss"]), seconds
 
 
-def torch_run(torch, text, act, seed, steps):
+def torch_run(torch, text, act, seed, steps, every=100, eval_batches=20):
+    """The same run as slope-gpt's: tokenize, train, evaluate every `every` steps on
+    `eval_batches` batches of each split; returns the last validation loss and the seconds."""
+    t0 = time.perf_counter()
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     chars = sorted(set(text))
@@ -85,8 +90,22 @@ def torch_run(torch, text, act, seed, steps):
         return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - min_lr)
 
     gen = torch.Generator().manual_seed(seed + 1)
-    t0 = time.perf_counter()
-    for it in range(steps):
+
+    def evaluate(it):
+        with torch.no_grad():
+            losses = {}
+            for split in ("train", "val"):
+                g = torch.Generator().manual_seed(1000003 * (it + 1) + (split == "val"))
+                losses[split] = sum(model(*batch(split, g)).item()
+                                    for _ in range(eval_batches)) / eval_batches
+            return losses["val"]
+
+    val_loss = float("nan")
+    for it in range(steps + 1):
+        if it % every == 0 or it == steps:
+            val_loss = evaluate(it)
+        if it == steps:
+            break
         for g in opt.param_groups:
             g["lr"] = lr_at(it)
         x, y = batch("train", gen)
@@ -95,9 +114,6 @@ def torch_run(torch, text, act, seed, steps):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-    with torch.no_grad():
-        eval_gen = torch.Generator().manual_seed(12345)
-        val_loss = sum(model(*batch("val", eval_gen)).item() for _ in range(20)) / 20
     return val_loss, time.perf_counter() - t0
 
 

@@ -75,8 +75,8 @@ std::vector<gpt::Run> train_all(const gpt::Config& c, const slope::data::TextDat
         });
       },
       [&] {
-        progress.update(steps_done);
-        (void)rate, (void)val;
+        progress.update(steps_done, fmt::format("{:.0f} tokens/s a run, last val loss {:.3f}",
+                                                rate.load(), val.load()));
       });
   return runs;
 }
@@ -92,17 +92,21 @@ void write_csvs(const fs::path& out, const std::vector<gpt::Run>& runs) {
     for (const char* split : {"train", "val"})
       for (const gpt::Eval& e : r.evals)
         curves.row(r.activation, r.seed, e.step, split, split[0] == 't' ? e.train_loss : e.val_loss);
-    for (const gpt::Probe& p : r.probes)
-      for (const auto& b : p.blocks) {
+    // Block by block, then step by step: each series contiguous, so gnuplot draws it as a line.
+    const std::size_t n_blocks = r.probes.empty() ? 0 : r.probes.front().blocks.size();
+    for (std::size_t k = 0; k < n_blocks; ++k)
+      for (const gpt::Probe& p : r.probes) {
+        const auto& b = p.blocks[k];
         double mean = 0;
-        for (std::size_t h = 0; h < b.head_entropy.size(); ++h) {
-          heads.row(r.activation, r.seed, p.step, b.block, h + 1, b.head_entropy[h]);
-          mean += b.head_entropy[h] / static_cast<double>(b.head_entropy.size());
-        }
+        for (double e : b.head_entropy) mean += e / static_cast<double>(b.head_entropy.size());
         blocks.row(r.activation, r.seed, p.step, b.block, b.grad_norm_c_attn, b.grad_norm_attn_proj,
                    b.grad_norm_c_fc, b.grad_norm_mlp_proj, b.hidden.dead_frac,
                    b.hidden.saturated_frac, b.hidden.mean_slope, mean);
       }
+    for (std::size_t k = 0; k < n_blocks; ++k)
+      for (std::size_t h = 0; h < r.probes.front().blocks[k].head_entropy.size(); ++h)
+        for (const gpt::Probe& p : r.probes)
+          heads.row(r.activation, r.seed, p.step, k + 1, h + 1, p.blocks[k].head_entropy[h]);
   }
   curves.commit();
   blocks.commit();
@@ -247,7 +251,7 @@ void plot_all(const fs::path& out, const gpt::Config& c, const gpt::Baselines& b
   std::string dead = fmt::format("  set multiplot layout 1,{}\n", shown.size());
   for (const std::string& a : shown) {
     dead += fmt::format("  set title \"{}: the FFN's dead fraction per block, seed {}\" noenhanced\n"
-                        "  set xlabel \"step\"\n  set ylabel \"dead fraction of c_fc's units\"\n"
+                        "  set xlabel \"step\"\n  set ylabel \"dead fraction of c_fc's units\" noenhanced\n"
                         "  set yrange [0:*]\n  set grid\n  set key top left\n  plot ",
                         a, c.seed);
     for (int b = 1; b <= c.layers; ++b)

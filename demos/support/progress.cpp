@@ -17,8 +17,9 @@ Progress::Progress(std::string label, std::size_t total)
 
 Progress::~Progress() { clear(); }
 
-void Progress::update(std::size_t done) {
+void Progress::update(std::size_t done, std::string_view detail) {
   done_ = done;
+  detail_ = detail;
   if (!tty_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - start_ < std::chrono::seconds(1)) return;
@@ -39,8 +40,8 @@ void Progress::draw() {
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double frac = total_ == 0 ? 1.0 : static_cast<double>(done_) / static_cast<double>(total_);
-  fmt::print(stderr, "\r{} {}/{} ({:.0f}%, {:.1f} s)\x1b[K", label_, done_, total_, 100 * frac,
-             secs);
+  fmt::print(stderr, "\r{} {}/{} ({:.0f}%, {:.1f} s{}{})\x1b[K", label_, done_, total_, 100 * frac,
+             secs, detail_.empty() ? "" : ", ", detail_);
   std::fflush(stderr);
   shown_ = true;
 }

@@ -21,7 +21,8 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
-  void update(std::size_t done);
+  // `detail`, when given, follows the counts ("12,000 tokens/s, val 2.31").
+  void update(std::size_t done, std::string_view detail = {});
   // Prints `line` (and a newline) on stdout without tearing the progress line.
   void print(std::string_view line);
 
@@ -30,6 +31,7 @@ class Progress {
   void clear();
 
   std::string label_;
+  std::string detail_;
   std::size_t total_;
   std::size_t done_ = 0;
   bool tty_;
