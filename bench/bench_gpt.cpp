@@ -14,10 +14,13 @@ void BM_GptStep(benchmark::State& state) {
   slope::set_num_threads(static_cast<int>(state.range(0)));
   const std::string activation = state.range(1) == 0 ? "gelu_tanh" : "relu";
   slope::Rng rng(1);
-  const slope::nn::GPT model(
-      {.vocab_size = 65, .block_size = 64, .n_layer = 4, .n_head = 4, .n_embd = 128,
-       .activation = activation},
-      rng);
+  const slope::nn::GPT model({.vocab_size = 65,
+                              .block_size = 64,
+                              .n_layer = 4,
+                              .n_head = 4,
+                              .n_embd = 128,
+                              .activation = activation},
+                             rng);
   const int batch = 12, T = 64;
   std::vector<int> ids(batch * T), targets(batch * T);
   for (std::size_t i = 0; i < ids.size(); ++i) {

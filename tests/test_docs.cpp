@@ -93,8 +93,8 @@ TEST(Docs, EveryRelativeLinkResolves) {
           << page.lexically_relative(kRoot) << " links to " << target << ", which is missing";
       if (hash != std::string::npos && resolved.extension() == ".md" && fs::exists(resolved)) {
         EXPECT_TRUE(anchors(resolved).count(target.substr(hash + 1)))
-            << page.lexically_relative(kRoot) << " links to " << target
-            << ": no such heading in " << resolved.lexically_relative(kRoot);
+            << page.lexically_relative(kRoot) << " links to " << target << ": no such heading in "
+            << resolved.lexically_relative(kRoot);
       }
       ++checked;
     }

@@ -1,7 +1,8 @@
 // The worked examples of docs/extending.md, compiled and checked: an activation written as
 // the catalogue's entries are (Mish), a module of one's own (Scale) trained inside a
-// Sequential, and a demo on the shared run configuration (final_loss_demo). docs/extending.md quotes the code below line for line (a test checks that its
-// quotes are still here), so change the two together.
+// Sequential, and a demo on the shared run configuration (final_loss_demo). docs/extending.md
+// quotes the code below line for line (a test checks that its quotes are still here), so change the
+// two together.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -157,10 +158,9 @@ int run(int argc, const char* const* argv) {
   demo::CsvWriter csv(cli.out() / "final_loss.csv", {"activation", "steps", "loss"});
   for (const std::string& act : config.activations) {
     slope::Rng rng(config.seed + 1);
-    const slope::nn::MLP model =
-        demo::make_mlp(split.train.dim, config.width, config.depth,
-                       static_cast<std::size_t>(split.train.classes), act,
-                       slope::nn::Init::parse(config.init), rng);
+    const slope::nn::MLP model = demo::make_mlp(split.train.dim, config.width, config.depth,
+                                                static_cast<std::size_t>(split.train.classes), act,
+                                                slope::nn::Init::parse(config.init), rng);
     demo::Optimizer opt(config.optim, model.parameters(), config.lr);
     const demo::History h =
         demo::train(model, opt, split.train, split.test, {config.steps, config.steps});
@@ -182,8 +182,8 @@ TEST(Extending, ADemoOnTheSharedRunConfiguration) {
   const std::filesystem::path out =
       std::filesystem::temp_directory_path() / ("slope-final-loss-" + std::to_string(getpid()));
   const std::string dir = out.string();
-  const char* argv[] = {"slope-final-loss", "--out", dir.c_str(), "--steps", "30",
-                        "--act", "relu,tanh", "--data", "moons"};
+  const char* argv[] = {"slope-final-loss", "--out",  dir.c_str(), "--steps", "30", "--act",
+                        "relu,tanh",        "--data", "moons"};
   ASSERT_EQ(final_loss_demo::run(9, argv), 0);
   std::ifstream csv(out / "final_loss.csv");
   std::string header, relu, tanh_row, extra;

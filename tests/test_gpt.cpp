@@ -37,8 +37,8 @@ std::map<std::string, std::vector<double>> reference() {
   return out;
 }
 
-const slope::nn::GPTConfig kConfig{.vocab_size = 7, .block_size = 6, .n_layer = 2, .n_head = 2,
-                                   .n_embd = 8, .activation = "gelu"};
+const slope::nn::GPTConfig kConfig{
+    .vocab_size = 7, .block_size = 6, .n_layer = 2, .n_head = 2, .n_embd = 8, .activation = "gelu"};
 
 // The reference's weights: the k-th named parameter s * sin(k + 0.7 i + 1.3 j).
 void fill_reference_weights(const slope::nn::GPTD& model) {
@@ -65,7 +65,8 @@ void expect_matrix_near(const M& got, const std::vector<double>& want, double to
   double worst = 0;
   for (Eigen::Index i = 0; i < got.rows(); ++i)
     for (Eigen::Index j = 0; j < got.cols(); ++j)
-      worst = std::max(worst, std::abs(got(i, j) - want[static_cast<std::size_t>(i * got.cols() + j)]));
+      worst =
+          std::max(worst, std::abs(got(i, j) - want[static_cast<std::size_t>(i * got.cols() + j)]));
   EXPECT_LT(worst, tol) << what;
 }
 
@@ -107,8 +108,8 @@ TEST(Gpt, NanoGptsRecipeTrainsAsPyTorch) {
   const auto ref = reference();
   const std::vector<int> ids = ints(ref.at("ids")), targets = ints(ref.at("targets"));
   slope::optim::AdamW<double> opt(model.optim_groups(0.1), 1e-2, {0.9, 0.99});
-  const slope::optim::CosineSchedule schedule{.lr = 1e-2, .min_lr = 1e-3, .warmup_iters = 2,
-                                              .lr_decay_iters = 4};
+  const slope::optim::CosineSchedule schedule{
+      .lr = 1e-2, .min_lr = 1e-3, .warmup_iters = 2, .lr_decay_iters = 4};
   for (int it = 0; it < 6; ++it) {
     opt.lr = schedule(it);
     EXPECT_NEAR(opt.lr, ref.at("train.lr")[static_cast<std::size_t>(it)], 1e-15) << it;
@@ -165,11 +166,15 @@ TEST(Gpt, LongSequencesAndBadIdsAreErrors) {
   } catch (const std::out_of_range& e) {
     EXPECT_NE(std::string(e.what()).find("id 9 at position 2"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(slope::nn::GPT({.vocab_size = 7, .block_size = 6, .n_layer = 1, .n_head = 3,
-                               .n_embd = 8}),
-               std::invalid_argument);  // 8 features do not split into 3 heads
-  EXPECT_THROW(slope::nn::GPT({.vocab_size = 7, .block_size = 6, .n_layer = 1, .n_head = 2,
-                               .n_embd = 8, .activation = "relu6"}),
+  EXPECT_THROW(
+      slope::nn::GPT({.vocab_size = 7, .block_size = 6, .n_layer = 1, .n_head = 3, .n_embd = 8}),
+      std::invalid_argument);  // 8 features do not split into 3 heads
+  EXPECT_THROW(slope::nn::GPT({.vocab_size = 7,
+                               .block_size = 6,
+                               .n_layer = 1,
+                               .n_head = 2,
+                               .n_embd = 8,
+                               .activation = "relu6"}),
                std::invalid_argument);
 }
 
@@ -187,7 +192,8 @@ TEST(Gpt, GenerateExtendsThePromptAndTopOneIsGreedy) {
   const std::vector<int> greedy = model.generate({3}, 8, 1.0, 1, a);
   for (std::size_t n = 1; n < greedy.size(); ++n) {
     const std::size_t from = n > 6 ? n - 6 : 0;
-    const std::vector<int> context(greedy.begin() + static_cast<long>(from), greedy.begin() + static_cast<long>(n));
+    const std::vector<int> context(greedy.begin() + static_cast<long>(from),
+                                   greedy.begin() + static_cast<long>(n));
     const slope::Tensor logits = model.forward(context, 1);
     Eigen::Index best = 0;
     logits.value().row(logits.rows() - 1).maxCoeff(&best);
@@ -211,7 +217,7 @@ TEST(Attention, NoPositionSeesTheFuture) {
   const M before = slope::causal_self_attention(TensorD(x), 2, 1).value();
   x.row(3).setConstant(5.0);  // the last position of the first sequence
   const M after = slope::causal_self_attention(TensorD(x), 2, 1).value();
-  EXPECT_EQ(before.topRows(3), after.topRows(3));  // positions 0..2 of sequence 1
+  EXPECT_EQ(before.topRows(3), after.topRows(3));        // positions 0..2 of sequence 1
   EXPECT_EQ(before.bottomRows(4), after.bottomRows(4));  // all of sequence 2
   EXPECT_NE(before.row(3), after.row(3));
 }
@@ -300,8 +306,10 @@ TEST(Gpt, AModelFromABlockOfOnesOwnTrains) {
   const slope::nn::Embedding wte(V, C, rng), wpe(4, C, rng);
   std::vector<MyBlock> blocks;
   for (int l = 0; l < 2; ++l)
-    blocks.push_back({slope::nn::LayerNorm(C), slope::nn::Linear(C, 3 * C, true, slope::nn::Init::pytorch(), rng),
-                      slope::nn::FeedForward(C, 4 * C, "relu", slope::nn::Init::pytorch(), rng), 2});
+    blocks.push_back({slope::nn::LayerNorm(C),
+                      slope::nn::Linear(C, 3 * C, true, slope::nn::Init::pytorch(), rng),
+                      slope::nn::FeedForward(C, 4 * C, "relu", slope::nn::Init::pytorch(), rng),
+                      2});
   auto forward = [&](const std::vector<int>& ids, Eigen::Index batch) {
     std::vector<int> pos(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) pos[i] = static_cast<int>(i % 4);
@@ -330,8 +338,12 @@ TEST(Gpt, AModelFromABlockOfOnesOwnTrains) {
 
 TEST(GptProbes, PerBlockGradientsDeadUnitsAndHeadEntropy) {
   slope::Rng rng(6);
-  const slope::nn::GPT model({.vocab_size = 7, .block_size = 6, .n_layer = 3, .n_head = 2,
-                              .n_embd = 8, .activation = "relu"},
+  const slope::nn::GPT model({.vocab_size = 7,
+                              .block_size = 6,
+                              .n_layer = 3,
+                              .n_head = 2,
+                              .n_embd = 8,
+                              .activation = "relu"},
                              rng);
   // Block 2's FFN: every c_fc unit's pre-activation far below 0, so every relu unit is dead.
   model.blocks[1].mlp.fc.bias.value().setConstant(-100.0f);
@@ -374,11 +386,11 @@ TEST(GptProbes, UniformAttentionHasLogFactorialEntropy) {
 // --- the schedule and the clipping -----------------------------------------------------
 
 TEST(CosineSchedule, NanoGptsGetLr) {
-  const slope::optim::CosineSchedule s{.lr = 1.0, .min_lr = 0.1, .warmup_iters = 4,
-                                       .lr_decay_iters = 14};
+  const slope::optim::CosineSchedule s{
+      .lr = 1.0, .min_lr = 0.1, .warmup_iters = 4, .lr_decay_iters = 14};
   EXPECT_DOUBLE_EQ(s(0), 1.0 / 5);  // (it + 1) / (warmup + 1)
   EXPECT_DOUBLE_EQ(s(3), 4.0 / 5);
-  EXPECT_DOUBLE_EQ(s(4), 1.0);      // the top of the cosine
+  EXPECT_DOUBLE_EQ(s(4), 1.0);                // the top of the cosine
   EXPECT_NEAR(s(9), 0.1 + 0.5 * 0.9, 1e-15);  // half way: cos(pi / 2) = 0
   EXPECT_NEAR(s(14), 0.1, 1e-15);
   EXPECT_DOUBLE_EQ(s(100), 0.1);
@@ -389,7 +401,7 @@ TEST(ClipGradNorm, ReturnsTheNormAndScalesToMaxNorm) {
   (a * TensorD::from({{3.0, 0.0}})).sum().backward();
   (b * TensorD::from({{0.0}, {4.0}})).sum().backward();
   EXPECT_DOUBLE_EQ(slope::nn::clip_grad_norm<double>({a, b}, 10.0), 5.0);  // sqrt(9 + 16)
-  EXPECT_EQ(a.grad()(0, 0), 3.0);                                            // under: unchanged
+  EXPECT_EQ(a.grad()(0, 0), 3.0);                                          // under: unchanged
   EXPECT_DOUBLE_EQ(slope::nn::clip_grad_norm<double>({a, b}, 1.0), 5.0);
   EXPECT_NEAR(a.grad()(0, 0), 3.0 / (5.0 + 1e-6), 1e-15);
   EXPECT_NEAR(b.grad()(1, 0), 4.0 / (5.0 + 1e-6), 1e-15);

@@ -89,7 +89,8 @@ TEST(GptDemo, TheModelIsPrintedWithTheActivationsPlace) {
   EXPECT_LT(text.find("(act)"), text.find("(c_proj): Linear(in_features=64"));
   long long total = 0;
   for (const slope::Tensor& p : relu.parameters()) total += p.value().size();
-  EXPECT_EQ(total, 11 * 16 + 8 * 16 + (4 * 16 + 16 * 48 + 48 + 16 * 16 + 16 + 16 * 64 + 64 + 64 * 16 + 16) + 32);
+  EXPECT_EQ(total, 11 * 16 + 8 * 16 +
+                       (4 * 16 + 16 * 48 + 48 + 16 * 16 + 16 + 16 * 64 + 64 + 64 * 16 + 16) + 32);
   EXPECT_TRUE(contains(text, "number of parameters: 3,616 ")) << text;  // the sum above
   const slope::nn::GPT tanh_gelu(gpt::model_config(tiny(), 11, "gelu_tanh"), rng);
   EXPECT_TRUE(contains(gpt::describe(tanh_gelu), "(act): GELU(approximate='tanh')"));
@@ -117,12 +118,14 @@ TEST(GptDemo, TheExecutableWritesItsFilesTheSameForAnyThreads) {
   for (const char* f : {"curves.csv", "blocks.csv", "heads.csv", "attention.csv", "summary.csv",
                         "samples.txt", "model.txt"})
     EXPECT_EQ(read(dir.path() / "one" / f), read(dir.path() / "two" / f)) << f;
-  EXPECT_TRUE(read(dir.path() / "one" / "curves.csv").starts_with("activation,seed,step,split,loss\n"));
+  EXPECT_TRUE(
+      read(dir.path() / "one" / "curves.csv").starts_with("activation,seed,step,split,loss\n"));
   EXPECT_TRUE(contains(read(dir.path() / "one" / "blocks.csv"), "relu,1337,20,1,"));
   // The checkpoint loads back into the same model.
   slope::Rng rng(9);
   gpt::Config c = tiny();
-  const slope::nn::GPT model(gpt::model_config(c, slope::data::CharTokenizer(text).size(), "relu"), rng);
+  const slope::nn::GPT model(gpt::model_config(c, slope::data::CharTokenizer(text).size(), "relu"),
+                             rng);
   slope::nn::load_safetensors((dir.path() / "one" / "gpt_relu_seed1337.safetensors").string(),
                               model.named_parameters());
 }

@@ -35,8 +35,8 @@ std::string read_bytes(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-const slope::nn::GPTConfig kConfig{.vocab_size = 7, .block_size = 6, .n_layer = 2, .n_head = 2,
-                                   .n_embd = 8};
+const slope::nn::GPTConfig kConfig{
+    .vocab_size = 7, .block_size = 6, .n_layer = 2, .n_head = 2, .n_embd = 8};
 
 template <class T> void expect_same(const Named<T>& a, const Named<T>& b) {
   ASSERT_EQ(a.size(), b.size());
@@ -74,8 +74,9 @@ TEST(Safetensors, AGptRoundTripsBitForBit) {
 TEST(Safetensors, PyTorchsFileLoadsWithPyTorchsWeights) {
   slope::Rng rng(1);
   const slope::nn::GPTD model(kConfig, rng);
-  slope::nn::load_safetensors(std::string(SLOPE_SOURCE_DIR) + "/tests/reference/gpt_torch.safetensors",
-                              model.named_parameters());
+  slope::nn::load_safetensors(
+      std::string(SLOPE_SOURCE_DIR) + "/tests/reference/gpt_torch.safetensors",
+      model.named_parameters());
   // tests/reference/gpt.py's weights, which the file holds: the k-th s * sin(k + 0.7 i + 1.3 j)
   int k = 0;
   for (const auto& [name, p] : model.named_parameters()) {
@@ -90,8 +91,9 @@ TEST(Safetensors, PyTorchsFileLoadsWithPyTorchsWeights) {
   }
   // Into a float model: F64 converted.
   const slope::nn::GPT f(kConfig, rng);
-  slope::nn::load_safetensors(std::string(SLOPE_SOURCE_DIR) + "/tests/reference/gpt_torch.safetensors",
-                              f.named_parameters());
+  slope::nn::load_safetensors(
+      std::string(SLOPE_SOURCE_DIR) + "/tests/reference/gpt_torch.safetensors",
+      f.named_parameters());
   EXPECT_EQ(f.wte.weight.value()(2, 3), static_cast<float>(model.wte.weight.value()(2, 3)));
 }
 
@@ -102,9 +104,8 @@ std::string file_of(const std::string& header, std::size_t data_bytes) {
   std::memcpy(out.data(), &n, 8);
   return out + header + std::string(data_bytes, '\x01');
 }
-const std::string kGood =
-    R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
-    R"("b":{"dtype":"F32","shape":[3],"data_offsets":[24,36]}})";
+const std::string kGood = R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
+                          R"("b":{"dtype":"F32","shape":[3],"data_offsets":[24,36]}})";
 
 TEST(Safetensors, EveryMalformedFileNamesTheFileAndTheTensorAndChangesNothing) {
   const slope::Tensor a(slope::Tensor::Matrix::Constant(2, 3, 5.0f), true),
@@ -141,8 +142,9 @@ TEST(Safetensors, EveryMalformedFileNamesTheFileAndTheTensorAndChangesNothing) {
                                 R"("b":{"dtype":"F32","shape":[3],"data_offsets":[28,40]}})",
                                 40)),
                   "tensor 'b': a hole"));
-  EXPECT_TRUE(has(error(file_of(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}})", 24)),
-                  "tensor 'b' is missing"));
+  EXPECT_TRUE(
+      has(error(file_of(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}})", 24)),
+          "tensor 'b' is missing"));
   EXPECT_TRUE(has(error(file_of(kGood.substr(0, kGood.size() - 1) +
                                     R"(,"c":{"dtype":"F32","shape":[1],"data_offsets":[36,40]}})",
                                 40)),
@@ -155,8 +157,9 @@ TEST(Safetensors, EveryMalformedFileNamesTheFileAndTheTensorAndChangesNothing) {
                                 R"("b":{"dtype":"F32","shape":[3],"data_offsets":[20,32]}})",
                                 32)),
                   "tensor 'a': 20 bytes for 6 elements"));
-  EXPECT_TRUE(has(error(file_of(R"({"a":{"dtype":"F32","shape":[2,-3],"data_offsets":[0,24]}})", 24)),
-                  "tensor 'a': each size of shape must be a non-negative integer"));
+  EXPECT_TRUE(
+      has(error(file_of(R"({"a":{"dtype":"F32","shape":[2,-3],"data_offsets":[0,24]}})", 24)),
+          "tensor 'a': each size of shape must be a non-negative integer"));
   EXPECT_TRUE(has(error(file_of("[1, 2]", 0)), "not a JSON object"));
   // The good file loads, and a (1, 3) tensor also takes a (1, 3) shape.
   EXPECT_EQ(error(file_of(kGood, 36)), "no error");

@@ -27,7 +27,7 @@ std::string message_of(const std::function<void()>& f) {
 
 TEST(CharTokenizer, SortedUniqueCharactersRoundTrip) {
   const data::CharTokenizer tok("hello wörld");  // ö is two bytes of UTF-8
-  EXPECT_EQ(tok.size(), 9);                       // ' ', d, e, h, l, o, r, w, ö
+  EXPECT_EQ(tok.size(), 9);                      // ' ', d, e, h, l, o, r, w, ö
   EXPECT_EQ(tok.chars().front(), U' ');
   EXPECT_EQ(tok.chars().back(), U'ö');
   const std::vector<int> ids = tok.encode("wörld");
@@ -89,9 +89,12 @@ TEST(TextDataset, BadFilesAreNamed) {
   };
   const std::string empty = file("empty.txt", ""), bad = file("bad.txt", "ok\n\xFF"),
                     good = file("good.txt", "to be or not to be\n");
-  EXPECT_NE(message_of([&] { data::TextDataset::from_file(empty); }).find(empty + ": the text is empty"),
-            std::string::npos);
-  EXPECT_NE(message_of([&] { data::TextDataset::from_file(bad); }).find(bad + ": invalid UTF-8 at byte 3"),
+  EXPECT_NE(
+      message_of([&] { data::TextDataset::from_file(empty); }).find(empty + ": the text is empty"),
+      std::string::npos);
+  EXPECT_NE(message_of([&] {
+              data::TextDataset::from_file(bad);
+            }).find(bad + ": invalid UTF-8 at byte 3"),
             std::string::npos);
   const std::string missing = (dir / "missing.txt").string();
   EXPECT_NE(message_of([&] { data::TextDataset::from_file(missing); }).find(missing),

@@ -293,9 +293,8 @@ TEST(Memory, ATrainingStepAllocatesNothingAfterItsFirst) {
   EXPECT_GT(g_mallocs.load(), 0) << "the counting malloc is not in use";
 
   // A GPT's step with nanoGPT's recipe: embeddings, attention, AdamW groups, clipping.
-  const slope::nn::GPT gpt({.vocab_size = 11, .block_size = 8, .n_layer = 2, .n_head = 2,
-                            .n_embd = 16},
-                           rng);
+  const slope::nn::GPT gpt(
+      {.vocab_size = 11, .block_size = 8, .n_layer = 2, .n_head = 2, .n_embd = 16}, rng);
   std::vector<int> ids, next;
   for (int i = 0; i < 16; ++i) ids.push_back(i % 11), next.push_back((i + 1) % 11);
   const std::vector<Tensor> params = gpt.parameters();

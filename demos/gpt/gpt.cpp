@@ -80,8 +80,12 @@ Baselines baselines(const data::TextDataset& text) {
 }
 
 nn::GPTConfig model_config(const Config& c, int vocab_size, std::string_view activation) {
-  return {.vocab_size = vocab_size, .block_size = c.block, .n_layer = c.layers,
-          .n_head = c.heads, .n_embd = c.embd, .activation = std::string(activation)};
+  return {.vocab_size = vocab_size,
+          .block_size = c.block,
+          .n_layer = c.layers,
+          .n_head = c.heads,
+          .n_embd = c.embd,
+          .activation = std::string(activation)};
 }
 
 namespace {
@@ -109,7 +113,9 @@ Run train(const Config& c, const data::TextDataset& text, const std::string& act
   Rng rng(seed);
   auto model = std::make_shared<nn::GPT>(model_config(c, text.tokenizer().size(), activation), rng);
   optim::AdamW<float> opt(model->optim_groups(c.weight_decay), c.lr, {c.beta1, c.beta2});
-  const optim::CosineSchedule schedule{.lr = c.lr, .min_lr = c.min_lr, .warmup_iters = c.warmup,
+  const optim::CosineSchedule schedule{.lr = c.lr,
+                                       .min_lr = c.min_lr,
+                                       .warmup_iters = c.warmup,
                                        .lr_decay_iters = static_cast<std::int64_t>(c.steps)};
   const std::vector<Tensor> params = model->parameters();
   Rng batches(seed + 1);
@@ -131,7 +137,8 @@ Run train(const Config& c, const data::TextDataset& text, const std::string& act
     if (probed) trace.emplace();
     const Tensor loss = cross_entropy(model->forward(b.inputs, c.batch), b.targets);
     if (!std::isfinite(loss.item())) {
-      run.diverged = "step " + std::to_string(step) + ": the loss is " + std::to_string(loss.item());
+      run.diverged =
+          "step " + std::to_string(step) + ": the loss is " + std::to_string(loss.item());
       break;
     }
     loss.backward();
@@ -172,7 +179,8 @@ std::string torch_module(std::string_view a) {
 
 std::string thousands(long long n) {
   std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 
@@ -198,16 +206,20 @@ std::string describe(const nn::GPT& model) {
     }
     out += l + "\n";
   };
-  const std::string ln = "LayerNorm((" + std::to_string(c.n_embd) + ",), eps=1e-05, elementwise_affine=True)";
+  const std::string ln =
+      "LayerNorm((" + std::to_string(c.n_embd) + ",), eps=1e-05, elementwise_affine=True)";
   auto linear = [](const nn::Linear& l, bool bias = true) {
     return "Linear(in_features=" + std::to_string(l.in_features()) +
-           ", out_features=" + std::to_string(l.out_features()) + ", bias=" + (bias ? "True" : "False") + ")";
+           ", out_features=" + std::to_string(l.out_features()) +
+           ", bias=" + (bias ? "True" : "False") + ")";
   };
   line(0, "GPT(");
   line(1, "(transformer): ModuleDict(");
-  line(2, "(wte): Embedding(" + std::to_string(c.vocab_size) + ", " + std::to_string(c.n_embd) + ")",
+  line(2,
+       "(wte): Embedding(" + std::to_string(c.vocab_size) + ", " + std::to_string(c.n_embd) + ")",
        count(model.wte));
-  line(2, "(wpe): Embedding(" + std::to_string(c.block_size) + ", " + std::to_string(c.n_embd) + ")",
+  line(2,
+       "(wpe): Embedding(" + std::to_string(c.block_size) + ", " + std::to_string(c.n_embd) + ")",
        count(model.wpe));
   line(2, "(h): ModuleList(");
   for (std::size_t i = 0; i < model.blocks.size(); ++i) {
@@ -230,8 +242,9 @@ std::string describe(const nn::GPT& model) {
   line(2, ")");
   line(2, "(ln_f): " + ln, count(model.ln_f));
   line(1, ")");
-  line(1, "(lm_head): Linear(in_features=" + std::to_string(c.n_embd) + ", out_features=" +
-              std::to_string(c.vocab_size) + ", bias=False)",
+  line(1,
+       "(lm_head): Linear(in_features=" + std::to_string(c.n_embd) +
+           ", out_features=" + std::to_string(c.vocab_size) + ", bias=False)",
        -1, "  tied: transformer.wte.weight");
   line(0, ")");
   long long total = 0;
@@ -249,7 +262,8 @@ std::vector<std::vector<Tensor::Matrix>> attention_maps(const nn::GPT& model,
   const auto t = static_cast<Eigen::Index>(ids.size());
   for (const auto& a : trace.attentions()) {
     std::vector<Tensor::Matrix>& heads = out.emplace_back();
-    for (Eigen::Index h = 0; h < a.n_head; ++h) heads.push_back(a.weights.value().middleCols(h * t, t));
+    for (Eigen::Index h = 0; h < a.n_head; ++h)
+      heads.push_back(a.weights.value().middleCols(h * t, t));
   }
   return out;
 }

@@ -40,7 +40,8 @@ struct Config : RunConfig {
   int sample_chars = 300;     // generated per run, from a newline
   double temperature = 0.8;
   int top_k = 20;
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // runs at once
+  int threads =
+      static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // runs at once
 };
 
 // The fortunes corpus: the regular files of `dir` whose names have no dot (not the .dat
@@ -90,8 +91,7 @@ nn::GPTConfig model_config(const Config& config, int vocab_size, std::string_vie
 // turns non-finite stops the run there. `on_step(step, tokens_per_second, val_loss)` is called
 // after each step.
 Run train(const Config& config, const data::TextDataset& text, const std::string& activation,
-          std::uint64_t seed,
-          const std::function<void(int, double, double)>& on_step = {});
+          std::uint64_t seed, const std::function<void(int, double, double)>& on_step = {});
 
 // The model as PyTorch prints nanoGPT's, with each module's parameter count and the
 // activation's place marked in every block's MLP, between c_fc and c_proj.

@@ -87,11 +87,13 @@ void write_csvs(const fs::path& out, const std::vector<gpt::Run>& runs) {
                          {"activation", "seed", "step", "block", "grad_norm_c_attn",
                           "grad_norm_attn_proj", "grad_norm_c_fc", "grad_norm_mlp_proj",
                           "dead_frac", "saturated_frac", "mean_slope", "attention_entropy"});
-  demo::CsvWriter heads(out / "heads.csv", {"activation", "seed", "step", "block", "head", "entropy"});
+  demo::CsvWriter heads(out / "heads.csv",
+                        {"activation", "seed", "step", "block", "head", "entropy"});
   for (const gpt::Run& r : runs) {
     for (const char* split : {"train", "val"})
       for (const gpt::Eval& e : r.evals)
-        curves.row(r.activation, r.seed, e.step, split, split[0] == 't' ? e.train_loss : e.val_loss);
+        curves.row(r.activation, r.seed, e.step, split,
+                   split[0] == 't' ? e.train_loss : e.val_loss);
     // Block by block, then step by step: each series contiguous, so gnuplot draws it as a line.
     const std::size_t n_blocks = r.probes.empty() ? 0 : r.probes.front().blocks.size();
     for (std::size_t k = 0; k < n_blocks; ++k)
@@ -118,7 +120,8 @@ void write_csvs(const fs::path& out, const std::vector<gpt::Run>& runs) {
 void write_attention(const fs::path& out, const gpt::Run& run, const slope::data::TextDataset& text,
                      int length) {
   const auto val = text.ids(slope::data::TextSplit::val);
-  const std::vector<int> ids(val.begin(), val.begin() + std::min<long>(length, static_cast<long>(val.size())));
+  const std::vector<int> ids(val.begin(),
+                             val.begin() + std::min<long>(length, static_cast<long>(val.size())));
   const auto maps = gpt::attention_maps(*run.model, ids);
   auto shown = [&](int id) {
     const std::string c = text.tokenizer().decode(std::vector<int>{id});
@@ -130,9 +133,8 @@ void write_attention(const fs::path& out, const gpt::Run& run, const slope::data
     if (c == "\\") return std::string("<backslash>");
     return c;
   };
-  demo::CsvWriter csv(out / "attention.csv",
-                      {"activation", "seed", "block", "head", "query", "key", "weight",
-                       "query_char", "key_char"});
+  demo::CsvWriter csv(out / "attention.csv", {"activation", "seed", "block", "head", "query", "key",
+                                              "weight", "query_char", "key_char"});
   for (std::size_t b = 0; b < maps.size(); ++b)
     for (std::size_t h = 0; h < maps[b].size(); ++h)
       for (std::size_t q = 0; q < ids.size(); ++q)
@@ -147,11 +149,12 @@ void write_attention(const fs::path& out, const gpt::Run& run, const slope::data
     c = c == "\n" ? "\\\\n" : c == " " ? "_" : c == "\"" ? "\\\"" : c == "\\" ? "\\\\" : c;
     tics += fmt::format("{}\"{}\" {}", i ? ", " : "", c, i);
   }
-  std::string body = fmt::format("  set multiplot layout {},{}\n  set xtics ({}) font \",7\"\n"
-                                 "  set ytics ({}) font \",7\"\n  set yrange [*:*] reverse\n"
-                                 "  set cbrange [0:1]\n  set palette defined (0 \"#ffffff\", 1 \"#08306b\")\n"
-                                 "  unset colorbox\n",
-                                 maps.size(), maps.empty() ? 1 : maps[0].size(), tics, tics);
+  std::string body = fmt::format(
+      "  set multiplot layout {},{}\n  set xtics ({}) font \",7\"\n"
+      "  set ytics ({}) font \",7\"\n  set yrange [*:*] reverse\n"
+      "  set cbrange [0:1]\n  set palette defined (0 \"#ffffff\", 1 \"#08306b\")\n"
+      "  unset colorbox\n",
+      maps.size(), maps.empty() ? 1 : maps[0].size(), tics, tics);
   // Each (block, head) is a contiguous run of rows, read by row range.
   const std::size_t per_map = ids.size() * (ids.size() + 1) / 2;
   for (std::size_t b = 0; b < maps.size(); ++b)
@@ -190,9 +193,10 @@ void summarise(const fs::path& out, const gpt::Config& c, const std::vector<gpt:
   summary.set(gpt::key::kBigram, base.bigram);
   summary.set(gpt::key::kSeeds, c.seeds);
   summary.set(gpt::key::kSteps, static_cast<double>(c.steps));
-  demo::CsvWriter mean_csv(out / "curves_mean.csv", {"activation", "step", "val_mean", "val_min", "val_max"});
-  fmt::print("\n{:<11} {:>18} {:>14} {:>16} {:>10}\n", "activation", "final val loss", "below bigram",
-             "FFN dead frac", "attn entropy");
+  demo::CsvWriter mean_csv(out / "curves_mean.csv",
+                           {"activation", "step", "val_mean", "val_min", "val_max"});
+  fmt::print("\n{:<11} {:>18} {:>14} {:>16} {:>10}\n", "activation", "final val loss",
+             "below bigram", "FFN dead frac", "attn entropy");
   for (const std::string& a : c.activations) {
     std::vector<double> finals, dead, entropy;
     std::map<int, std::vector<double>> by_step;
@@ -231,14 +235,17 @@ void plot_all(const fs::path& out, const gpt::Config& c, const gpt::Baselines& b
       c.seeds);
   for (const std::string& a : c.activations)
     body += fmt::format(
-        "\"curves_mean.csv\" skip 1 using 2:(strcol(1) eq \"{0}\" ? $4 : NaN):(strcol(1) eq \"{0}\" ? "
+        "\"curves_mean.csv\" skip 1 using 2:(strcol(1) eq \"{0}\" ? $4 : NaN):(strcol(1) eq "
+        "\"{0}\" ? "
         "$5 : NaN) with filledcurves fs transparent solid 0.15 lc rgb \"{1}\" notitle, \\\n"
-        "       \"curves_mean.csv\" skip 1 using 2:(strcol(1) eq \"{0}\" ? $3 : NaN) with lines lw 2 "
+        "       \"curves_mean.csv\" skip 1 using 2:(strcol(1) eq \"{0}\" ? $3 : NaN) with lines lw "
+        "2 "
         "lc rgb \"{1}\" title \"{0}\", \\\n       ",
         a, demo::colour_of(a));
-  body += fmt::format("{} with lines dt 2 lc rgb \"#777777\" title \"unigram baseline\", \\\n"
-                      "       {} with lines dt 3 lc rgb \"#333333\" title \"bigram baseline\"\n",
-                      base.unigram, base.bigram);
+  body += fmt::format(
+      "{} with lines dt 2 lc rgb \"#777777\" title \"unigram baseline\", \\\n"
+      "       {} with lines dt 3 lc rgb \"#333333\" title \"bigram baseline\"\n",
+      base.unigram, base.bigram);
   demo::gnuplot(out, "val_loss", body, 1000, 560);
   if (c.steps == 0) return;  // nothing was probed: no blocks to draw
 
@@ -250,37 +257,43 @@ void plot_all(const fs::path& out, const gpt::Config& c, const gpt::Baselines& b
   if (shown.empty()) shown.push_back(c.activations.front());
   std::string dead = fmt::format("  set multiplot layout 1,{}\n", shown.size());
   for (const std::string& a : shown) {
-    dead += fmt::format("  set title \"{}: the FFN's dead fraction per block, seed {}\" noenhanced\n"
-                        "  set xlabel \"step\"\n  set ylabel \"dead fraction of c_fc's units\" noenhanced\n"
-                        "  set yrange [0:*]\n  set grid\n  set key top left\n  plot ",
-                        a, c.seed);
+    dead += fmt::format(
+        "  set title \"{}: the FFN's dead fraction per block, seed {}\" noenhanced\n"
+        "  set xlabel \"step\"\n  set ylabel \"dead fraction of c_fc's units\" noenhanced\n"
+        "  set yrange [0:*]\n  set grid\n  set key top left\n  plot ",
+        a, c.seed);
     for (int b = 1; b <= c.layers; ++b)
-      dead += fmt::format("{}\"blocks.csv\" skip 1 using 3:((strcol(1) eq \"{}\" && $2 == {} && $4 == {}) ? "
-                          "$9 : NaN) with linespoints lw 2 lc rgb \"{}\" title \"block {}\"",
-                          b > 1 ? ", \\\n       " : "", a, c.seed, b, demo::series_colour(static_cast<std::size_t>(b - 1)), b);
+      dead += fmt::format(
+          "{}\"blocks.csv\" skip 1 using 3:((strcol(1) eq \"{}\" && $2 == {} && $4 == {}) ? "
+          "$9 : NaN) with linespoints lw 2 lc rgb \"{}\" title \"block {}\"",
+          b > 1 ? ", \\\n       " : "", a, c.seed, b,
+          demo::series_colour(static_cast<std::size_t>(b - 1)), b);
     dead += "\n";
   }
-  demo::gnuplot(out, "dead", dead + "  unset multiplot\n", 550 * static_cast<int>(shown.size()), 460);
+  demo::gnuplot(out, "dead", dead + "  unset multiplot\n", 550 * static_cast<int>(shown.size()),
+                460);
 
   std::string grads = "  set multiplot layout 2,2\n";
   const char* names[] = {"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"};
   for (int w = 0; w < 4; ++w) {
-    grads += fmt::format("  set title \"{} {}: ||dL/dW|| per block, seed {}\" noenhanced\n"
-                         "  set xlabel \"step\"\n  set logscale y\n  set grid\n  plot ",
-                         c.activations.front(), names[w], c.seed);
+    grads += fmt::format(
+        "  set title \"{} {}: ||dL/dW|| per block, seed {}\" noenhanced\n"
+        "  set xlabel \"step\"\n  set logscale y\n  set grid\n  plot ",
+        c.activations.front(), names[w], c.seed);
     for (int b = 1; b <= c.layers; ++b)
-      grads += fmt::format("{}\"blocks.csv\" skip 1 using 3:((strcol(1) eq \"{}\" && $2 == {} && $4 == {}) ? "
-                           "${} : NaN) with lines lw 2 lc rgb \"{}\" title \"block {}\"",
-                           b > 1 ? ", \\\n       " : "", c.activations.front(), c.seed, b, 5 + w,
-                           demo::series_colour(static_cast<std::size_t>(b - 1)), b);
+      grads += fmt::format(
+          "{}\"blocks.csv\" skip 1 using 3:((strcol(1) eq \"{}\" && $2 == {} && $4 == {}) ? "
+          "${} : NaN) with lines lw 2 lc rgb \"{}\" title \"block {}\"",
+          b > 1 ? ", \\\n       " : "", c.activations.front(), c.seed, b, 5 + w,
+          demo::series_colour(static_cast<std::size_t>(b - 1)), b);
     grads += "\n";
   }
   demo::gnuplot(out, "grad_norms", grads + "  unset multiplot\n", 1100, 800);
 }
 
 // The mean of the runs of one activation that ended, of what `of` reads from a run.
-template <class F> std::vector<double> per_run(const std::vector<gpt::Run>& runs,
-                                               const std::string& a, F of) {
+template <class F>
+std::vector<double> per_run(const std::vector<gpt::Run>& runs, const std::string& a, F of) {
   std::vector<double> v;
   for (const gpt::Run& r : runs)
     if (r.activation == a && !r.diverged && !r.probes.empty()) v.push_back(of(r));
@@ -288,7 +301,8 @@ template <class F> std::vector<double> per_run(const std::vector<gpt::Run>& runs
 }
 double final_dead(const gpt::Run& r) {
   double d = 0;
-  for (const auto& b : r.probes.back().blocks) d += b.hidden.dead_frac / r.probes.back().blocks.size();
+  for (const auto& b : r.probes.back().blocks)
+    d += b.hidden.dead_frac / r.probes.back().blocks.size();
   return d;
 }
 
@@ -298,16 +312,22 @@ void write_report(const fs::path& out, const gpt::Config& c, const std::vector<g
                   const gpt::Baselines& base) {
   std::string md = "# GELU where GPT-2 puts it, measured\n\n";
   const std::string model = gpt::describe(*runs.front().model);
-  const std::size_t act_line = static_cast<std::size_t>(std::count(model.begin(), model.begin() + static_cast<long>(model.find("(act)")), '\n')) + 1;
+  const std::size_t act_line =
+      static_cast<std::size_t>(
+          std::count(model.begin(), model.begin() + static_cast<long>(model.find("(act)")), '\n')) +
+      1;
   md += fmt::format(
       "**Where it sits.** In every block's MLP, between `c_fc` (n_embd -> 4 n_embd) and `c_proj` "
       "(back to n_embd): `model.txt` line {}, and the same place in each of the {} blocks. "
-      "Attention has no activation of its own; the MLP is the only place an activation is chosen.\n\n",
+      "Attention has no activation of its own; the MLP is the only place an activation is "
+      "chosen.\n\n",
       act_line, c.layers);
-  md += fmt::format("**Validation loss** after {} steps, nats per character, mean ± std over {} seed(s) "
-                    "(`curves.csv`: each the mean over {} batches of the held-out text):\n\n"
-                    "| activation | final val loss | below the bigram baseline | FFN dead fraction at the end |\n|---|---|---|---|\n",
-                    c.steps, c.seeds, c.eval_batches);
+  md += fmt::format(
+      "**Validation loss** after {} steps, nats per character, mean ± std over {} seed(s) "
+      "(`curves.csv`: each the mean over {} batches of the held-out text):\n\n"
+      "| activation | final val loss | below the bigram baseline | FFN dead fraction at the end "
+      "|\n|---|---|---|---|\n",
+      c.steps, c.seeds, c.eval_batches);
   std::map<std::string, Stats> loss;
   for (const std::string& a : c.activations) {
     loss[a] = stats_of(per_run(runs, a, [](const gpt::Run& r) { return r.evals.back().val_loss; }));
@@ -315,44 +335,53 @@ void write_report(const fs::path& out, const gpt::Config& c, const std::vector<g
     md += fmt::format("| {} | {:.4f} ± {:.4f} | {:.4f} | {:.4f} |\n", a, loss[a].mean, loss[a].std,
                       base.bigram - loss[a].mean, d.mean);
   }
-  md += fmt::format("\nBaselines on the same held-out text: unigram {:.4f}, add-one bigram {:.4f}.\n\n",
-                    base.unigram, base.bigram);
+  md += fmt::format(
+      "\nBaselines on the same held-out text: unigram {:.4f}, add-one bigram {:.4f}.\n\n",
+      base.unigram, base.bigram);
   bool all_beat = true;
   for (const auto& [a, st] : loss) all_beat = all_beat && st.mean < base.bigram;
-  md += fmt::format("**Every activation beats the bigram baseline: {}.**\n\n", all_beat ? "yes" : "no");
+  md += fmt::format("**Every activation beats the bigram baseline: {}.**\n\n",
+                    all_beat ? "yes" : "no");
   if (loss.count("gelu") && loss.count("relu")) {
     const double gap = loss["relu"].mean - loss["gelu"].mean;
     const double spread = std::max(loss["gelu"].std, loss["relu"].std);
     md += fmt::format(
-        "**gelu against relu.** relu - gelu = {:+.4f} nats; the larger of their standard deviations "
+        "**gelu against relu.** relu - gelu = {:+.4f} nats; the larger of their standard "
+        "deviations "
         "over seeds is {:.4f}, so the gap is {} ({}). Shazeer (2020), Table 1, T5-base on C4 after "
         "65,536 steps, mean of 4 runs: ReLU 1.997 (± 0.005), GELU 1.983 (± 0.005), Swish 1.994 "
         "(± 0.003): there gelu leads by about three standard deviations.\n\n",
         gap, spread,
         c.seeds < 2 ? "not measured against a spread (one seed decides nothing)"
-                     : (std::abs(gap) > spread ? fmt::format("{:.1f} times the spread", std::abs(gap) / spread)
-                                               : "within the spread: one cannot tell them apart here"),
+                    : (std::abs(gap) > spread
+                           ? fmt::format("{:.1f} times the spread", std::abs(gap) / spread)
+                           : "within the spread: one cannot tell them apart here"),
         gap > 0 ? "gelu lower" : "relu lower");
   }
   for (const char* a : {"sigmoid", "tanh"})
     if (loss.count(a) && loss.count("gelu"))
       md += fmt::format("**{} inside the FFN** ends {:+.4f} nats from gelu{}.\n\n", a,
                         loss[a].mean - loss["gelu"].mean,
-                        loss.count("relu") ? fmt::format(" and {:+.4f} from relu", loss[a].mean - loss["relu"].mean) : "");
+                        loss.count("relu") ? fmt::format(" and {:+.4f} from relu",
+                                                         loss[a].mean - loss["relu"].mean)
+                                           : "");
   if (loss.count("relu") && loss.count("gelu"))
     md += fmt::format(
         "**Dead FFN units** (slope exactly 0 at every position of a training batch), mean over "
         "blocks and seeds at the end: relu {:.4f}, gelu {:.4f} (`blocks.csv`, `dead.png`).\n\n",
-        stats_of(per_run(runs, "relu", final_dead)).mean, stats_of(per_run(runs, "gelu", final_dead)).mean);
+        stats_of(per_run(runs, "relu", final_dead)).mean,
+        stats_of(per_run(runs, "gelu", final_dead)).mean);
   const gpt::Run& first = runs.front();
   if (!first.probes.empty()) {
-    md += fmt::format("**Attention entropy** of each head at the end, nats, mean over the positions of "
-                      "a training batch ({}, seed {}; uniform attention over {} positions would give "
-                      "{:.3f}):\n\n| block | heads |\n|---|---|\n",
-                      first.activation, first.seed, c.block, std::lgamma(c.block + 1.0) / c.block);
+    md += fmt::format(
+        "**Attention entropy** of each head at the end, nats, mean over the positions of "
+        "a training batch ({}, seed {}; uniform attention over {} positions would give "
+        "{:.3f}):\n\n| block | heads |\n|---|---|\n",
+        first.activation, first.seed, c.block, std::lgamma(c.block + 1.0) / c.block);
     for (const auto& b : first.probes.back().blocks) {
       std::string heads;
-      for (double e : b.head_entropy) heads += fmt::format("{}{:.3f}", heads.empty() ? "" : ", ", e);
+      for (double e : b.head_entropy)
+        heads += fmt::format("{}{:.3f}", heads.empty() ? "" : ", ", e);
       md += fmt::format("| {} | {} |\n", b.block, heads);
     }
     md += "\n";
@@ -370,8 +399,9 @@ void write_text_and_checkpoints(const fs::path& out, const gpt::Config& c,
       "Generated by slope-gpt: {} characters per run from a newline, temperature {}, top-k {}.\n",
       c.sample_chars, c.temperature, c.top_k);
   for (const gpt::Run& r : runs) {
-    samples += fmt::format("\n=== {}, seed {}, final validation loss {:.4f} ===\n{}\n", r.activation,
-                           r.seed, r.evals.back().val_loss, r.diverged ? "(diverged)" : r.sample);
+    samples +=
+        fmt::format("\n=== {}, seed {}, final validation loss {:.4f} ===\n{}\n", r.activation,
+                    r.seed, r.evals.back().val_loss, r.diverged ? "(diverged)" : r.sample);
     slope::nn::save_safetensors(
         (out / fmt::format("gpt_{}_seed{}.safetensors", r.activation, r.seed)).string(),
         r.model->named_parameters());
@@ -391,18 +421,20 @@ int run(int argc, char** argv) {
   if (auto status = cli.parse(argc, argv)) return *status;
   config.seed = cli.seed();
   if (config.embd % config.heads != 0)
-    throw demo::UsageError(fmt::format("--heads: {} does not divide --embd {}", config.heads, config.embd));
+    throw demo::UsageError(
+        fmt::format("--heads: {} does not divide --embd {}", config.heads, config.embd));
   const fs::path& out = cli.out();
   const slope::data::TextDataset text = gpt::load_text(config);
   const gpt::Baselines base = gpt::baselines(text);
   fmt::print(
       "slope-gpt: {} ({} characters, {} distinct; {} train, {} val), GPT {} layers, {} heads, "
       "n_embd {}, block {}, batch {}, AdamW lr {} -> {} ({} warmup), {} steps, seeds {}..{}\n",
-      text.name(), text.ids(slope::data::TextSplit::train).size() + text.ids(slope::data::TextSplit::val).size(),
+      text.name(),
+      text.ids(slope::data::TextSplit::train).size() + text.ids(slope::data::TextSplit::val).size(),
       text.tokenizer().size(), text.ids(slope::data::TextSplit::train).size(),
       text.ids(slope::data::TextSplit::val).size(), config.layers, config.heads, config.embd,
-      config.block, config.batch, config.lr, config.min_lr, config.warmup, config.steps, config.seed,
-      config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
+      config.block, config.batch, config.lr, config.min_lr, config.warmup, config.steps,
+      config.seed, config.seed + static_cast<std::uint64_t>(config.seeds) - 1);
   const std::vector<gpt::Run> runs = train_all(config, text);
   write_csvs(out, runs);
   write_attention(out, runs.front(), text, std::min(config.block, 32));
@@ -412,15 +444,18 @@ int run(int argc, char** argv) {
   write_report(out, config, runs, base);
   std::vector<double> val;
   for (const gpt::Eval& e : runs.front().evals) val.push_back(e.val_loss);
-  fmt::print("\n{}", demo::ascii_plot(val, runs.front().activation + ": validation loss by evaluation"));
-  fmt::print("\nwrote {}/: curves.csv curves_mean.csv blocks.csv heads.csv attention.csv summary.csv, "
-             "val_loss|dead|grad_norms|attention .svg|.png, samples.txt, model.txt, REPORT.md, "
-             "gpt_<activation>_seed<k>.safetensors\n",
-             out.string());
+  fmt::print("\n{}",
+             demo::ascii_plot(val, runs.front().activation + ": validation loss by evaluation"));
+  fmt::print(
+      "\nwrote {}/: curves.csv curves_mean.csv blocks.csv heads.csv attention.csv summary.csv, "
+      "val_loss|dead|grad_norms|attention .svg|.png, samples.txt, model.txt, REPORT.md, "
+      "gpt_<activation>_seed<k>.safetensors\n",
+      out.string());
   int status = 0;
   for (const gpt::Run& r : runs)
     if (r.diverged) {
-      fmt::print(stderr, "slope-gpt: {} seed {} diverged at {}\n", r.activation, r.seed, *r.diverged);
+      fmt::print(stderr, "slope-gpt: {} seed {} diverged at {}\n", r.activation, r.seed,
+                 *r.diverged);
       status = demo::kDiverged;
     }
   return status;

@@ -23,8 +23,8 @@ typename BasicTensor<T>::Matrix normal_matrix(std::int64_t rows, std::int64_t co
 
 void check_positive(const char* what, std::int64_t v) {
   if (v < 1)
-    throw std::invalid_argument(std::string("slope::nn::GPT: ") + what + " must be at least 1, got " +
-                                std::to_string(v));
+    throw std::invalid_argument(std::string("slope::nn::GPT: ") + what +
+                                " must be at least 1, got " + std::to_string(v));
 }
 
 }  // namespace
@@ -60,15 +60,17 @@ BasicTensor<T> BasicCausalSelfAttention<T>::forward(const BasicTensor<T>& x, Eig
   // x (B*T, C) -> q, k, v (B*T, 3C) -> heads (B*T, C) -> (B*T, C)
   const bool traced = probe::BasicTrace<T>::current() != nullptr;
   BasicTensor<T> kept;  // the attention weights, for the probes
-  const BasicTensor<T> y =
-      causal_self_attention(c_attn(x), batch, n_head_, weights ? weights : traced ? &kept : nullptr);
+  const BasicTensor<T> y = causal_self_attention(c_attn(x), batch, n_head_,
+                                                 weights  ? weights
+                                                 : traced ? &kept
+                                                          : nullptr);
   if (traced)
-    probe::record_attention(c_attn.weight, c_proj.weight, weights ? *weights : kept, batch, n_head_);
+    probe::record_attention(c_attn.weight, c_proj.weight, weights ? *weights : kept, batch,
+                            n_head_);
   return c_proj(y);
 }
 
-template <class T>
-std::vector<BasicTensor<T>> BasicCausalSelfAttention<T>::parameters() const {
+template <class T> std::vector<BasicTensor<T>> BasicCausalSelfAttention<T>::parameters() const {
   std::vector<BasicTensor<T>> out = c_attn.parameters();
   for (auto& p : c_proj.parameters()) out.push_back(std::move(p));
   return out;
@@ -83,8 +85,8 @@ BasicBlock<T>::BasicBlock(std::int64_t n_embd, std::int64_t n_head, std::string_
       attn(n_embd, n_head, rng, 0.02 / std::sqrt(2.0 * static_cast<double>(n_layer))),
       ln_2(n_embd),
       mlp(n_embd, 4 * n_embd, activation, Init::normal(0.02), rng) {
-  mlp.proj.weight.value() =
-      normal_matrix<T>(n_embd, 4 * n_embd, 0.02 / std::sqrt(2.0 * static_cast<double>(n_layer)), rng);
+  mlp.proj.weight.value() = normal_matrix<T>(
+      n_embd, 4 * n_embd, 0.02 / std::sqrt(2.0 * static_cast<double>(n_layer)), rng);
 }
 
 template <class T>
@@ -95,7 +97,8 @@ BasicTensor<T> BasicBlock<T>::forward(const BasicTensor<T>& x, Eigen::Index batc
 
 template <class T> std::vector<BasicTensor<T>> BasicBlock<T>::parameters() const {
   std::vector<BasicTensor<T>> out;
-  for (const auto& part : {ln_1.parameters(), attn.parameters(), ln_2.parameters(), mlp.parameters()})
+  for (const auto& part :
+       {ln_1.parameters(), attn.parameters(), ln_2.parameters(), mlp.parameters()})
     out.insert(out.end(), part.begin(), part.end());
   return out;
 }
@@ -160,9 +163,9 @@ std::vector<int> BasicGPT<T>::generate(std::vector<int> prompt, int max_new_toke
   const no_grad guard;
   std::vector<double> p(static_cast<std::size_t>(config_.vocab_size));
   for (int step = 0; step < max_new_tokens; ++step) {
-    const std::size_t context = std::min(prompt.size(), static_cast<std::size_t>(config_.block_size));
-    const BasicTensor<T> logits =
-        forward(std::span<const int>(prompt).last(context), 1);  // (T, V)
+    const std::size_t context =
+        std::min(prompt.size(), static_cast<std::size_t>(config_.block_size));
+    const BasicTensor<T> logits = forward(std::span<const int>(prompt).last(context), 1);  // (T, V)
     for (std::size_t v = 0; v < p.size(); ++v)
       p[v] = static_cast<double>(logits.value()(logits.rows() - 1, static_cast<Eigen::Index>(v))) /
              temperature;

@@ -99,8 +99,9 @@ AdamW<T>::AdamW(std::vector<ParamGroup<T>> groups, double lr_, Betas betas_, dou
                                 ")");
   for (const ParamGroup<T>& g : groups_) {
     if (!(g.weight_decay >= 0) || !std::isfinite(g.weight_decay))
-      throw std::invalid_argument("slope::optim::AdamW: weight_decay must be finite and >= 0, got " +
-                                  std::to_string(g.weight_decay));
+      throw std::invalid_argument(
+          "slope::optim::AdamW: weight_decay must be finite and >= 0, got " +
+          std::to_string(g.weight_decay));
     m_.emplace_back(g.params.size());
     v_.emplace_back(g.params.size());
   }
@@ -120,8 +121,7 @@ template <class T> void AdamW<T>::step() {
   ++t_;
   const T b1 = static_cast<T>(betas.beta1), b2 = static_cast<T>(betas.beta2);
   const T step_size = static_cast<T>(lr / (1.0 - std::pow(betas.beta1, static_cast<double>(t_))));
-  const T c2_sqrt =
-      static_cast<T>(std::sqrt(1.0 - std::pow(betas.beta2, static_cast<double>(t_))));
+  const T c2_sqrt = static_cast<T>(std::sqrt(1.0 - std::pow(betas.beta2, static_cast<double>(t_))));
   const T e = static_cast<T>(eps);
   for (std::size_t k = 0; k < groups_.size(); ++k) {
     const T decay = static_cast<T>(1.0 - lr * groups_[k].weight_decay);
@@ -147,8 +147,9 @@ double CosineSchedule::operator()(std::int64_t it) const {
   if (it < warmup_iters)
     return lr * static_cast<double>(it + 1) / static_cast<double>(warmup_iters + 1);
   if (it > lr_decay_iters) return min_lr;
-  const double ratio = static_cast<double>(it - warmup_iters) /
-                       static_cast<double>(std::max<std::int64_t>(1, lr_decay_iters - warmup_iters));
+  const double ratio =
+      static_cast<double>(it - warmup_iters) /
+      static_cast<double>(std::max<std::int64_t>(1, lr_decay_iters - warmup_iters));
   return min_lr + 0.5 * (1.0 + std::cos(std::numbers::pi * ratio)) * (lr - min_lr);
 }
 

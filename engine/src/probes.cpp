@@ -224,14 +224,14 @@ double update_ratio(const typename BasicTensor<T>::Matrix& before,
   return s == 0.0 ? 0.0 : std_dev((after - before).eval()) / s;
 }
 
-#define SLOPE_INSTANTIATE(T)                                                \
-  template class BasicTrace<T>;                                             \
-  template std::vector<LayerStats> layers(const BasicTrace<T>&);            \
-  template std::vector<BlockStats> blocks(const BasicTrace<T>&);            \
-  template std::vector<TransformerBlockStats> transformer_blocks(const BasicTrace<T>&); \
+#define SLOPE_INSTANTIATE(T)                                                                \
+  template class BasicTrace<T>;                                                             \
+  template std::vector<LayerStats> layers(const BasicTrace<T>&);                            \
+  template std::vector<BlockStats> blocks(const BasicTrace<T>&);                            \
+  template std::vector<TransformerBlockStats> transformer_blocks(const BasicTrace<T>&);     \
   template std::vector<double> head_entropy<T>(const BasicTensor<T>::Matrix&, Eigen::Index, \
-                                               Eigen::Index);                 \
-  template std::vector<bool> dead_units(const BasicTrace<T>&, std::size_t); \
+                                               Eigen::Index);                               \
+  template std::vector<bool> dead_units(const BasicTrace<T>&, std::size_t);                 \
   template double update_ratio<T>(const BasicTensor<T>::Matrix&, const BasicTensor<T>::Matrix&);
 
 SLOPE_INSTANTIATE(float)

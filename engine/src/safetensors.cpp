@@ -87,8 +87,9 @@ template <class T> void save_safetensors(const std::string& path, const Named<T>
     for (const auto& [name, t] : named) {
       // Row by row: slope's matrices are column-major, safetensors' row-major.
       const typename BasicTensor<T>::Matrix row_major = t.value().transpose();
-      out.write(reinterpret_cast<const char*>(row_major.data()),
-                static_cast<std::streamsize>(row_major.size() * static_cast<Eigen::Index>(sizeof(T))));
+      out.write(
+          reinterpret_cast<const char*>(row_major.data()),
+          static_cast<std::streamsize>(row_major.size() * static_cast<Eigen::Index>(sizeof(T))));
     }
     out.flush();
     if (!out) {
@@ -106,7 +107,8 @@ template <class T> void save_safetensors(const std::string& path, const Named<T>
 }
 
 template <class T>
-void load_safetensors_bytes(std::string_view bytes, const Named<T>& named, const std::string& file) {
+void load_safetensors_bytes(std::string_view bytes, const Named<T>& named,
+                            const std::string& file) {
   if (bytes.size() < 8) fail(file, "shorter than the 8-byte header length");
   std::uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
@@ -140,13 +142,15 @@ void load_safetensors_bytes(std::string_view bytes, const Named<T>& named, const
     std::uint64_t elements = 1;
     for (const json& d : v["shape"]) {
       const std::uint64_t size = count_of(d, file, tensor + ": each size of shape");
-      if (size > (std::uint64_t{1} << 40)) fail(file, tensor + ": a size of " + std::to_string(size));
+      if (size > (std::uint64_t{1} << 40))
+        fail(file, tensor + ": a size of " + std::to_string(size));
       e.shape.push_back(static_cast<std::int64_t>(size));
       elements *= size;
       if (elements > (std::uint64_t{1} << 40)) fail(file, tensor + ": too many elements");
     }
     const json& off = v["data_offsets"];
-    if (!off.is_array() || off.size() != 2) fail(file, tensor + ": data_offsets must be [begin, end]");
+    if (!off.is_array() || off.size() != 2)
+      fail(file, tensor + ": data_offsets must be [begin, end]");
     e.begin = count_of(off[0], file, tensor + ": data_offsets' begin");
     e.end = count_of(off[1], file, tensor + ": data_offsets' end");
     const std::uint64_t width = e.dtype == "F32" ? 4 : 8;
@@ -210,9 +214,11 @@ void load_safetensors_bytes(std::string_view bytes, const Named<T>& named, const
 
 template <class T> void load_safetensors(const std::string& path, const Named<T>& named) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("slope::nn::load_safetensors: " + path + ": cannot open the file");
+  if (!in)
+    throw std::runtime_error("slope::nn::load_safetensors: " + path + ": cannot open the file");
   const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw std::runtime_error("slope::nn::load_safetensors: " + path + ": cannot read the file");
+  if (in.bad())
+    throw std::runtime_error("slope::nn::load_safetensors: " + path + ": cannot read the file");
   load_safetensors_bytes(bytes, named, path);
 }
 

@@ -13,7 +13,11 @@ std::vector<char32_t> decode_utf8(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     const auto b0 = static_cast<unsigned char>(s[i]);
-    const int len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
+    const int len = b0 < 0x80           ? 1
+                    : (b0 >> 5) == 0x6  ? 2
+                    : (b0 >> 4) == 0xE  ? 3
+                    : (b0 >> 3) == 0x1E ? 4
+                                        : 0;
     auto bad = [&](const char* why) {
       throw std::invalid_argument("invalid UTF-8 at byte " + std::to_string(i) + ": " + why);
     };
@@ -131,8 +135,8 @@ TextBatch TextDataset::batch(TextSplit split, int batch, int block_size, Rng& rn
   if (data.size() < window)
     throw std::invalid_argument(
         name_ + ": the " + (split == TextSplit::train ? "training" : "validation") + " split has " +
-        std::to_string(data.size()) + " characters, fewer than block_size + 1 = " +
-        std::to_string(window));
+        std::to_string(data.size()) +
+        " characters, fewer than block_size + 1 = " + std::to_string(window));
   TextBatch b;
   b.inputs.reserve(static_cast<std::size_t>(batch) * (window - 1));
   b.targets.reserve(b.inputs.capacity());

@@ -16,14 +16,12 @@ namespace slope {
 
 // --- embedding: a gather forward, a scatter-add backward ----------------------------
 
-template <class T>
-BasicTensor<T> embedding(std::span<const int> ids, const BasicTensor<T>& table) {
+template <class T> BasicTensor<T> embedding(std::span<const int> ids, const BasicTensor<T>& table) {
   const Index V = table.rows(), C = table.cols(), N = static_cast<Index>(ids.size());
   // The backward keeps the ids as numbers of T: exact up to 2^24 in float.
   if (V > (Index{1} << std::numeric_limits<T>::digits))
-    throw ShapeError("slope::embedding: a table of " + std::to_string(V) +
-                     " rows has ids a " + (sizeof(T) == 4 ? "float" : "double") +
-                     " cannot hold exactly");
+    throw ShapeError("slope::embedding: a table of " + std::to_string(V) + " rows has ids a " +
+                     (sizeof(T) == 4 ? "float" : "double") + " cannot hold exactly");
   for (Index i = 0; i < N; ++i)
     if (ids[static_cast<std::size_t>(i)] < 0 || ids[static_cast<std::size_t>(i)] >= V)
       throw std::out_of_range("slope::embedding: id " +
@@ -37,7 +35,8 @@ BasicTensor<T> embedding(std::span<const int> ids, const BasicTensor<T>& table) 
   BasicTensor<T> kept;  // the ids (N, 1), for the backward
   if (records<T>({&table})) {
     kept = saved<T>(fresh<T>(N, 1));
-    for (Index i = 0; i < N; ++i) kept.value()(i, 0) = static_cast<T>(ids[static_cast<std::size_t>(i)]);
+    for (Index i = 0; i < N; ++i)
+      kept.value()(i, 0) = static_cast<T>(ids[static_cast<std::size_t>(i)]);
   }
   return make<T>("embedding", std::move(out), {&table},
                  [](TensorNode<T>& self) {  // table.grad row ids[i] += g row i (N, C)
@@ -70,14 +69,16 @@ template <class T> Heads heads_of(const BasicTensor<T>& qkv, Index batch, Index 
     throw ShapeError(std::string(op) + "batch and n_head must be at least 1, got batch " +
                      std::to_string(batch) + " and n_head " + std::to_string(n_head));
   if (qkv.cols() % 3 != 0 || qkv.cols() == 0)
-    throw ShapeError(std::string(op) + "qkv " + qkv.shape() + " must have 3C columns (q, k and v), C >= 1");
+    throw ShapeError(std::string(op) + "qkv " + qkv.shape() +
+                     " must have 3C columns (q, k and v), C >= 1");
   const Index C = qkv.cols() / 3;
   if (C % n_head != 0)
     throw ShapeError(std::string(op) + "C = " + std::to_string(C) + " (qkv " + qkv.shape() +
                      ") is not a multiple of n_head = " + std::to_string(n_head));
   if (qkv.rows() % batch != 0 || qkv.rows() == 0)
-    throw ShapeError(std::string(op) + "qkv " + qkv.shape() + " has a row count that is not batch = " +
-                     std::to_string(batch) + " sequences of T >= 1 positions");
+    throw ShapeError(std::string(op) + "qkv " + qkv.shape() +
+                     " has a row count that is not batch = " + std::to_string(batch) +
+                     " sequences of T >= 1 positions");
   return {batch, qkv.rows() / batch, C, n_head, C / n_head};
 }
 
@@ -128,48 +129,49 @@ BasicTensor<T> causal_self_attention(const BasicTensor<T>& qkv, Index batch, Ind
             gemm_block(out, r, c, h.T, h.hs));
   });
   if (weights != nullptr) *weights = att;
-  return make<T>(
-      "causal_self_attention", std::move(out), {&qkv},
-      [n_head = h.n_head, scale](TensorNode<T>& self) {  // 16 bytes: no allocation
-        TensorNode<T>& px = *self.parents[0];
-        const Matrix<T>& xv = px.value;
-        const Matrix<T>& av = self.parents[1]->value;
-        const Index len = av.rows(), width = xv.cols() / 3;  // T and C
-        const Heads hd{av.cols() / (len * n_head), len, width, n_head, width / n_head};
-        const Matrix<T>& g = self.grad;     // dL/dy (B*T, C)
-        Scratch<T> dx(xv.rows(), xv.cols());  // dL/dqkv (B*T, 3C): each block written once
-        parallel_for(hd.batch * hd.n_head, av.size(), [&](Index bh) {
-          const Index r = (bh / hd.n_head) * hd.T, c = (bh % hd.n_head) * hd.hs;
-          const auto w = gemm_block(av, 0, bh * hd.T, hd.T, hd.T);   // (T, T)
-          const auto dy = gemm_block(g, r, c, hd.T, hd.hs);         // (T, hs)
-          Scratch<T> dw(hd.T, hd.T);
-          // dw = dy (T, hs) · v^T (hs, T); dv = w^T (T, T) · dy (T, hs)
-          gemm<T>(dy, false, gemm_block(xv, r, 2 * hd.C + c, hd.T, hd.hs), true,
-                  gemm_block(dw.m, 0, 0, hd.T, hd.T));
-          gemm<T>(w, true, dy, false, gemm_block(dx.m, r, 2 * hd.C + c, hd.T, hd.hs));
-          // Through the softmax: ds = w * (dw - rowsum(w * dw)) * scale (0 where masked).
-          for (Index t = 0; t < hd.T; ++t) {
-            T dot = 0;
-            for (Index s = 0; s <= t; ++s) dot += w.data[t + s * w.ld] * dw.m(t, s);
-            for (Index s = 0; s <= t; ++s)
-              dw.m(t, s) = w.data[t + s * w.ld] * (dw.m(t, s) - dot) * scale;
-            for (Index s = t + 1; s < hd.T; ++s) dw.m(t, s) = 0;
-          }
-          const auto ds = gemm_block(std::as_const(dw.m), 0, 0, hd.T, hd.T);
-          // dq = ds (T, T) · k (T, hs); dk = ds^T (T, T) · q (T, hs)
-          gemm<T>(ds, false, gemm_block(xv, r, hd.C + c, hd.T, hd.hs), false,
-                  gemm_block(dx.m, r, c, hd.T, hd.hs));
-          gemm<T>(ds, true, gemm_block(xv, r, c, hd.T, hd.hs), false,
-                  gemm_block(dx.m, r, hd.C + c, hd.T, hd.hs));
-        });
-        px.accumulate(dx.m);
-      },
-      {&att});
+  return make<T>("causal_self_attention", std::move(out), {&qkv},
+                 [n_head = h.n_head, scale](TensorNode<T>& self) {  // 16 bytes: no allocation
+                   TensorNode<T>& px = *self.parents[0];
+                   const Matrix<T>& xv = px.value;
+                   const Matrix<T>& av = self.parents[1]->value;
+                   const Index len = av.rows(), width = xv.cols() / 3;  // T and C
+                   const Heads hd{av.cols() / (len * n_head), len, width, n_head, width / n_head};
+                   const Matrix<T>& g = self.grad;  // dL/dy (B*T, C)
+                   Scratch<T> dx(xv.rows(),
+                                 xv.cols());  // dL/dqkv (B*T, 3C): each block written once
+                   parallel_for(hd.batch * hd.n_head, av.size(), [&](Index bh) {
+                     const Index r = (bh / hd.n_head) * hd.T, c = (bh % hd.n_head) * hd.hs;
+                     const auto w = gemm_block(av, 0, bh * hd.T, hd.T, hd.T);  // (T, T)
+                     const auto dy = gemm_block(g, r, c, hd.T, hd.hs);         // (T, hs)
+                     Scratch<T> dw(hd.T, hd.T);
+                     // dw = dy (T, hs) · v^T (hs, T); dv = w^T (T, T) · dy (T, hs)
+                     gemm<T>(dy, false, gemm_block(xv, r, 2 * hd.C + c, hd.T, hd.hs), true,
+                             gemm_block(dw.m, 0, 0, hd.T, hd.T));
+                     gemm<T>(w, true, dy, false, gemm_block(dx.m, r, 2 * hd.C + c, hd.T, hd.hs));
+                     // Through the softmax: ds = w * (dw - rowsum(w * dw)) * scale (0 where
+                     // masked).
+                     for (Index t = 0; t < hd.T; ++t) {
+                       T dot = 0;
+                       for (Index s = 0; s <= t; ++s) dot += w.data[t + s * w.ld] * dw.m(t, s);
+                       for (Index s = 0; s <= t; ++s)
+                         dw.m(t, s) = w.data[t + s * w.ld] * (dw.m(t, s) - dot) * scale;
+                       for (Index s = t + 1; s < hd.T; ++s) dw.m(t, s) = 0;
+                     }
+                     const auto ds = gemm_block(std::as_const(dw.m), 0, 0, hd.T, hd.T);
+                     // dq = ds (T, T) · k (T, hs); dk = ds^T (T, T) · q (T, hs)
+                     gemm<T>(ds, false, gemm_block(xv, r, hd.C + c, hd.T, hd.hs), false,
+                             gemm_block(dx.m, r, c, hd.T, hd.hs));
+                     gemm<T>(ds, true, gemm_block(xv, r, c, hd.T, hd.hs), false,
+                             gemm_block(dx.m, r, hd.C + c, hd.T, hd.hs));
+                   });
+                   px.accumulate(dx.m);
+                 },
+                 {&att});
 }
 
-#define SLOPE_INSTANTIATE(T)                                                                 \
-  template BasicTensor<T> embedding(std::span<const int>, const BasicTensor<T>&);            \
-  template BasicTensor<T> causal_self_attention(const BasicTensor<T>&, Index, Index,         \
+#define SLOPE_INSTANTIATE(T)                                                         \
+  template BasicTensor<T> embedding(std::span<const int>, const BasicTensor<T>&);    \
+  template BasicTensor<T> causal_self_attention(const BasicTensor<T>&, Index, Index, \
                                                 BasicTensor<T>*);
 
 SLOPE_INSTANTIATE(float)

@@ -101,5 +101,6 @@ namespace slope::nn {
 // torch.nn.utils.clip_grad_norm_: the L2 norm of all the gradients together; when it exceeds
 // max_norm, every gradient is scaled by max_norm / (norm + 1e-6). Returns the norm before
 // clipping. Tensors without a gradient are skipped.
-template <class T> double clip_grad_norm(const std::vector<BasicTensor<T>>& params, double max_norm);
+template <class T>
+double clip_grad_norm(const std::vector<BasicTensor<T>>& params, double max_norm);
 }  // namespace slope::nn

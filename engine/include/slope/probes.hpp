@@ -52,11 +52,11 @@ template <class T> std::vector<BlockStats> blocks(const BasicTrace<T>& trace);
 // positions s <= t a position t attends to, averaged over every position of every sequence
 // (0 for a head that always looks at one position, log T + ... for a uniform one).
 struct TransformerBlockStats {
-  int block = 0;  // 1 = nearest the input
+  int block = 0;                                         // 1 = nearest the input
   double grad_norm_c_attn = 0, grad_norm_attn_proj = 0;  // ||dL/dW|| of attn.c_attn, c_proj
   double grad_norm_c_fc = 0, grad_norm_mlp_proj = 0;     // ||dL/dW|| of mlp.c_fc, c_proj
-  LayerStats hidden;                                      // the FFN's hidden activation
-  std::vector<double> head_entropy;                       // one per head
+  LayerStats hidden;                                     // the FFN's hidden activation
+  std::vector<double> head_entropy;                      // one per head
 };
 // One entry per transformer block the traced forward ran: the k-th attention recorded with
 // the k-th FeedForward block. Throws std::logic_error when the trace holds no attention or

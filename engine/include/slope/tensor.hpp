@@ -46,7 +46,6 @@ bool grad_enabled();
 // allocator. The next step allocates its buffers again.
 void empty_cache();
 
-
 namespace detail {
 template <class T> struct TensorNode {
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
@@ -241,8 +240,7 @@ BasicTensor<T> layer_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
 // Embedding lookup: row i of the result is row ids[i] of `table` (V, C) -> (N, C). The
 // backward adds each row's gradient into the table's row of its id (repeated ids
 // accumulate). An id outside [0, V) throws std::out_of_range naming the id and its position.
-template <class T>
-BasicTensor<T> embedding(std::span<const int> ids, const BasicTensor<T>& table);
+template <class T> BasicTensor<T> embedding(std::span<const int> ids, const BasicTensor<T>& table);
 
 // Causal self-attention (GPT-2's, nanoGPT's, llm.c's): qkv (B*T, 3C) holds each position's
 // query, key and value side by side (nanoGPT's c_attn output), T = rows / batch; the C

@@ -1,8 +1,8 @@
 // What a forward pass did, for the probes: a Trace records, while it is alive on this
 // thread, every Linear layer's output and the activation that read it, grouped into the
-// blocks (FeedForward) they ran in, and every causal self-attention's weights. Nothing is kept in the modules themselves, so any
-// module takes part: one built from nn::Linear and nn::Activation is recorded as it
-// runs, and a module of a user's own can call record_linear / record_activation.
+// blocks (FeedForward) they ran in, and every causal self-attention's weights. Nothing is kept in
+// the modules themselves, so any module takes part: one built from nn::Linear and nn::Activation is
+// recorded as it runs, and a module of a user's own can call record_linear / record_activation.
 //
 //   slope::probe::Trace trace;              // records this thread's forwards while alive
 //   auto loss = slope::cross_entropy(model.forward(x), y);
@@ -101,7 +101,8 @@ void record_activation(std::size_t id, const BasicTensor<T>& in, const BasicTens
 template <class T>
 void record_attention(const BasicTensor<T>& c_attn, const BasicTensor<T>& c_proj,
                       const BasicTensor<T>& weights, Eigen::Index batch, Eigen::Index n_head) {
-  if (auto* t = BasicTrace<T>::current()) t->add_attention({c_attn, c_proj, weights, batch, n_head});
+  if (auto* t = BasicTrace<T>::current())
+    t->add_attention({c_attn, c_proj, weights, batch, n_head});
 }
 
 }  // namespace slope::probe
