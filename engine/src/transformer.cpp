@@ -102,8 +102,45 @@ template <class T> void masked_softmax(GemmBlock<T> a, T scale, T* row_max, T* r
     for (Index t = s; t < n; ++t) at(t, s) /= row_sum[t];
 }
 
+// llm.c's attention_backward: from dL/dy (B*T, C), the gradient of qkv (B*T, 3C), block by
+// block of (sequence, head), through the weights the forward kept.
+template <class T> void attention_backward(TensorNode<T>& self, Index n_head, T scale) {
+  TensorNode<T>& px = *self.parents[0];
+  const Matrix<T>& x = px.value;
+  const Matrix<T>& a = self.parents[1]->value;  // the weights (T, B * n_head * T)
+  const Index len = a.rows(), width = x.cols() / 3;
+  const Heads h{a.cols() / (len * n_head), len, width, n_head, width / n_head};
+  const Matrix<T>& g = self.grad;     // dL/dy (B*T, C)
+  Scratch<T> dx(x.rows(), x.cols());  // dL/dqkv (B*T, 3C): each block written once
+  parallel_for(h.batch * h.n_head, a.size(), [&](Index bh) {
+    const Index r = (bh / h.n_head) * h.T, c = (bh % h.n_head) * h.hs;
+    const auto w = gemm_block(a, 0, bh * h.T, h.T, h.T);  // (T, T)
+    const auto dy = gemm_block(g, r, c, h.T, h.hs);       // (T, hs)
+    Scratch<T> dw(h.T, h.T);
+    // dw = dy (T, hs) · v^T (hs, T); dv = w^T (T, T) · dy (T, hs)
+    gemm<T>(dy, false, gemm_block(x, r, 2 * h.C + c, h.T, h.hs), true,
+            gemm_block(dw.m, 0, 0, h.T, h.T));
+    gemm<T>(w, true, dy, false, gemm_block(dx.m, r, 2 * h.C + c, h.T, h.hs));
+    // Through the softmax: ds = w * (dw - rowsum(w * dw)) * scale, 0 where masked.
+    for (Index t = 0; t < h.T; ++t) {
+      T dot = 0;
+      for (Index s = 0; s <= t; ++s) dot += w.data[t + s * w.ld] * dw.m(t, s);
+      for (Index s = 0; s <= t; ++s) dw.m(t, s) = w.data[t + s * w.ld] * (dw.m(t, s) - dot) * scale;
+      for (Index s = t + 1; s < h.T; ++s) dw.m(t, s) = 0;
+    }
+    const auto ds = gemm_block(std::as_const(dw.m), 0, 0, h.T, h.T);
+    // dq = ds (T, T) · k (T, hs); dk = ds^T (T, T) · q (T, hs)
+    gemm<T>(ds, false, gemm_block(x, r, h.C + c, h.T, h.hs), false,
+            gemm_block(dx.m, r, c, h.T, h.hs));
+    gemm<T>(ds, true, gemm_block(x, r, c, h.T, h.hs), false,
+            gemm_block(dx.m, r, h.C + c, h.T, h.hs));
+  });
+  px.accumulate(dx.m);
+}
+
 }  // namespace
 
+// llm.c's attention_forward, per (sequence, head); its backward is attention_backward above.
 template <class T>
 BasicTensor<T> causal_self_attention(const BasicTensor<T>& qkv, Index batch, Index n_head,
                                      BasicTensor<T>* weights) {
@@ -129,44 +166,12 @@ BasicTensor<T> causal_self_attention(const BasicTensor<T>& qkv, Index batch, Ind
             gemm_block(out, r, c, h.T, h.hs));
   });
   if (weights != nullptr) *weights = att;
-  return make<T>("causal_self_attention", std::move(out), {&qkv},
-                 [n_head = h.n_head, scale](TensorNode<T>& self) {  // 16 bytes: no allocation
-                   TensorNode<T>& px = *self.parents[0];
-                   const Matrix<T>& xv = px.value;
-                   const Matrix<T>& av = self.parents[1]->value;
-                   const Index len = av.rows(), width = xv.cols() / 3;  // T and C
-                   const Heads hd{av.cols() / (len * n_head), len, width, n_head, width / n_head};
-                   const Matrix<T>& g = self.grad;  // dL/dy (B*T, C)
-                   Scratch<T> dx(xv.rows(),
-                                 xv.cols());  // dL/dqkv (B*T, 3C): each block written once
-                   parallel_for(hd.batch * hd.n_head, av.size(), [&](Index bh) {
-                     const Index r = (bh / hd.n_head) * hd.T, c = (bh % hd.n_head) * hd.hs;
-                     const auto w = gemm_block(av, 0, bh * hd.T, hd.T, hd.T);  // (T, T)
-                     const auto dy = gemm_block(g, r, c, hd.T, hd.hs);         // (T, hs)
-                     Scratch<T> dw(hd.T, hd.T);
-                     // dw = dy (T, hs) · v^T (hs, T); dv = w^T (T, T) · dy (T, hs)
-                     gemm<T>(dy, false, gemm_block(xv, r, 2 * hd.C + c, hd.T, hd.hs), true,
-                             gemm_block(dw.m, 0, 0, hd.T, hd.T));
-                     gemm<T>(w, true, dy, false, gemm_block(dx.m, r, 2 * hd.C + c, hd.T, hd.hs));
-                     // Through the softmax: ds = w * (dw - rowsum(w * dw)) * scale (0 where
-                     // masked).
-                     for (Index t = 0; t < hd.T; ++t) {
-                       T dot = 0;
-                       for (Index s = 0; s <= t; ++s) dot += w.data[t + s * w.ld] * dw.m(t, s);
-                       for (Index s = 0; s <= t; ++s)
-                         dw.m(t, s) = w.data[t + s * w.ld] * (dw.m(t, s) - dot) * scale;
-                       for (Index s = t + 1; s < hd.T; ++s) dw.m(t, s) = 0;
-                     }
-                     const auto ds = gemm_block(std::as_const(dw.m), 0, 0, hd.T, hd.T);
-                     // dq = ds (T, T) · k (T, hs); dk = ds^T (T, T) · q (T, hs)
-                     gemm<T>(ds, false, gemm_block(xv, r, hd.C + c, hd.T, hd.hs), false,
-                             gemm_block(dx.m, r, c, hd.T, hd.hs));
-                     gemm<T>(ds, true, gemm_block(xv, r, c, hd.T, hd.hs), false,
-                             gemm_block(dx.m, r, hd.C + c, hd.T, hd.hs));
-                   });
-                   px.accumulate(dx.m);
-                 },
-                 {&att});
+  return make<T>(
+      "causal_self_attention", std::move(out), {&qkv},
+      [n_head = h.n_head, scale](TensorNode<T>& self) {  // 16 bytes: stored with no allocation
+        attention_backward(self, n_head, scale);
+      },
+      {&att});
 }
 
 #define SLOPE_INSTANTIATE(T)                                                         \
