@@ -9,7 +9,10 @@ with 100 warmup steps and a cosine to 1e-4, clipping at 1.0, batch 12 of 64 char
 on one thread, evaluating every 100 steps on 20 batches of each split as slope-gpt does.
 Each side's final validation loss (mean over 20 batches) and wall time (slope: the whole
 process, its files and plots included; PyTorch: from tokenizing the text to the last
-evaluation) are printed, and per activation the mean and spread over the seeds. Run with Debian's Python:
+evaluation) are printed, and per activation the mean and spread over the seeds. Each side's own evaluation
+draws its own validation windows, and this text's windows differ by a few hundredths of a
+nat, so both final models are also scored on the same 100 validation batches ("common"):
+slope's from its checkpoint, through tests/reference/safetensors_torch.py. Run with Debian's Python:
 
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \\
         /usr/bin/python3 bench/compare_gpt_training.py --build build/release --seeds 3
@@ -24,8 +27,27 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
 import compare_gpt  # noqa: E402  (the PyTorch model)
+import safetensors_torch  # noqa: E402  (slope's checkpoints in PyTorch)
+
+
+def common_loss(torch, model, val, vocab, batches=100):
+    """Mean loss on the same `batches` validation batches (12 x 64) for every model: each
+    side's own evaluation draws its own windows, and windows of this text differ by a few
+    hundredths of a nat."""
+    F = torch.nn.functional
+    total = 0.0
+    with torch.no_grad():
+        for k in range(batches):
+            g = torch.Generator().manual_seed(100 + k)
+            ix = torch.randint(len(val) - 64, (12,), generator=g)
+            x = torch.stack([val[i:i + 64] for i in ix])
+            y = torch.stack([val[i + 1:i + 65] for i in ix])
+            total += F.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1)).item()
+    return total / batches
 
 FORTUNES = "/usr/share/games/fortunes"
 
@@ -38,7 +60,7 @@ def corpus(path):
     return "".join(open(os.path.join(FORTUNES, f), encoding="utf-8").read() for f in files)
 
 
-def slope_run(build, act, seed, steps, text):
+def slope_run(torch, build, act, seed, steps, text, val, vocab):
     with tempfile.TemporaryDirectory() as out:
         args = [os.path.join(build, "demos", "slope-gpt"), "--act", act, "--seed", str(seed),
                 "--seeds", "1", "--threads", "1", "--steps", str(steps), "--out", out]
@@ -49,7 +71,9 @@ def slope_run(build, act, seed, steps, text):
         seconds = time.perf_counter() - t0
         rows = [r for r in csv.DictReader(open(os.path.join(out, "curves.csv")))
                 if r["split"] == "val"]
-        return float(rows[-1]["loss"]), seconds
+        model = safetensors_torch.load_slope(
+            os.path.join(out, f"gpt_{act}_seed{seed}.safetensors"), 4, act).float()
+        return float(rows[-1]["loss"]), seconds, common_loss(torch, model, val, vocab)
 
 
 def torch_run(torch, text, act, seed, steps, every=100, eval_batches=20):
@@ -114,7 +138,16 @@ def torch_run(torch, text, act, seed, steps, every=100, eval_batches=20):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-    return val_loss, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+
+    class Logits(torch.nn.Module):  # the model as common_loss calls it: ids -> logits
+        def forward(self, x):
+            h = model.wte(x) + model.wpe(torch.arange(x.size(1)))
+            for block in model.h:
+                h = block(h)
+            return model.ln_f(h) @ model.wte.weight.t()
+
+    return val_loss, seconds, common_loss(torch, Logits(), val, len(chars))
 
 
 def main():
@@ -127,18 +160,29 @@ def main():
     args = p.parse_args()
     import torch
     text = corpus(args.text)
-    print(f"{'activation':<10} {'seed':>5} {'slope val':>10} {'slope s':>8} {'torch val':>10} {'torch s':>8}")
+    chars = sorted(set(text))
+    index = {c: i for i, c in enumerate(chars)}
+    data = torch.tensor([index[c] for c in text], dtype=torch.long)
+    val = data[int(len(data) * 0.9):]
+    print("val: each side's own evaluation; common: both on the same 100 validation batches")
+    print(f"{'activation':<10} {'seed':>5} {'slope val':>10} {'common':>8} {'slope s':>8} "
+          f"{'torch val':>10} {'common':>8} {'torch s':>8}")
     for act in args.act.split(","):
-        s_loss, t_loss, s_time, t_time = [], [], [], []
+        s_loss, t_loss, s_time, t_time, s_common, t_common = [], [], [], [], [], []
         for k in range(args.seeds):  # A B A B
-            sl, st = slope_run(args.build, act, 1337 + k, args.steps, args.text)
-            tl, tt = torch_run(torch, text, act, 1337 + k, args.steps)
+            sl, st, sc = slope_run(torch, args.build, act, 1337 + k, args.steps, args.text, val,
+                                   len(chars))
+            tl, tt, tc = torch_run(torch, text, act, 1337 + k, args.steps)
             s_loss.append(sl), s_time.append(st), t_loss.append(tl), t_time.append(tt)
-            print(f"{act:<10} {1337 + k:>5} {sl:>10.4f} {st:>8.1f} {tl:>10.4f} {tt:>8.1f}", flush=True)
+            s_common.append(sc), t_common.append(tc)
+            print(f"{act:<10} {1337 + k:>5} {sl:>10.4f} {sc:>8.4f} {st:>8.1f} {tl:>10.4f} "
+                  f"{tc:>8.4f} {tt:>8.1f}", flush=True)
         sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
-        print(f"{act:<10} {'mean':>5} {statistics.mean(s_loss):>10.4f} {statistics.mean(s_time):>8.1f} "
-              f"{statistics.mean(t_loss):>10.4f} {statistics.mean(t_time):>8.1f}   "
-              f"std slope {sd(s_loss):.4f}, torch {sd(t_loss):.4f}; time slope/torch "
+        print(f"{act:<10} {'mean':>5} {statistics.mean(s_loss):>10.4f} "
+              f"{statistics.mean(s_common):>8.4f} {statistics.mean(s_time):>8.1f} "
+              f"{statistics.mean(t_loss):>10.4f} {statistics.mean(t_common):>8.4f} "
+              f"{statistics.mean(t_time):>8.1f}   common std slope {sd(s_common):.4f}, torch "
+              f"{sd(t_common):.4f}; time slope/torch "
               f"{statistics.mean(s_time) / statistics.mean(t_time):.2f}")
 
 
