@@ -29,8 +29,7 @@ Split load_data(const Config& config) {
     }
   } else {
     try {
-      all = data::make(config.data, config.samples,
-                       config.noise_or_default(), config.seed);
+      all = data::make(config.data, config.samples, config.noise_or_default(), config.seed);
     } catch (const std::invalid_argument& e) {
       throw UsageError(fmt::format("--data: {} (or a path to a CSV file)", e.what()));
     }

@@ -88,7 +88,8 @@ Run train(const nn::MLP& model, const data::Dataset& d, double lr, std::size_t s
 Run run(const Config& config, const std::function<void(std::size_t)>& on_step) {
   if (config.depth < 1 || config.width < 1)
     throw std::invalid_argument("depth and width must be positive");
-  const data::Dataset d = data::make(config.data, config.samples, config.noise_or_default(), config.seed);
+  const data::Dataset d =
+      data::make(config.data, config.samples, config.noise_or_default(), config.seed);
   Rng rng(config.seed + 1);
   const nn::Init init = nn::Init::parse(config.setting.init).with_bias(config.setting.bias);
   const nn::MLP model = make_mlp(d.dim, config.width, config.depth,

@@ -20,9 +20,7 @@ nn::Sequential make_residual(std::size_t in, int width, int hidden_mult, int dep
   return model;
 }
 
-Split make_data(const Config& config) {
-  return make_split(config);
-}
+Split make_data(const Config& config) { return make_split(config); }
 
 std::vector<Level> levels(const std::string& model, const ProbePoint& p) {
   std::vector<Level> out;

@@ -10,9 +10,7 @@
 
 namespace slope::demo::vanishing {
 
-Split make_data(const Config& config) {
-  return make_split(config);
-}
+Split make_data(const Config& config) { return make_split(config); }
 
 Run run(const Config& config, const std::function<void(std::size_t)>& on_step) {
   if (config.depth < 1 || config.width < 1 || config.probe_every < 1)

@@ -86,9 +86,9 @@ void eigen_gemm(GemmBlock<const T> a, GemmBlock<const T> b, GemmBlock<T> c, bool
     KeptBlocking<T> blocking(c.rows, c.cols, k);
     Eigen::internal::general_matrix_matrix_product<Index, T, TA ? RowMajor : ColMajor, false, T,
                                                    TB ? RowMajor : ColMajor, false, ColMajor,
-                                                   1>::run(c.rows, c.cols, k, a.data, a.ld,
-                                                           b.data, b.ld, c.data, 1, c.ld, T(1),
-                                                           blocking, nullptr);
+                                                   1>::run(c.rows, c.cols, k, a.data, a.ld, b.data,
+                                                           b.ld, c.data, 1, c.ld, T(1), blocking,
+                                                           nullptr);
     return;
   }
   const ConstMap<T> am(a.data, a.rows, a.cols, Eigen::OuterStride<>(a.ld));
@@ -216,14 +216,12 @@ void gemm(GemmBlock<const T> a, bool ta, GemmBlock<const T> b, bool tb, GemmBloc
                      dims("b", b.rows, b.cols, tb) + " have different inner dimensions");
   if (c.rows != m || c.cols != n)
     throw ShapeError("slope::gemm: " + std::string(accumulate ? "accumulating" : "writing") +
-                     " a (" + std::to_string(m) + ", " + std::to_string(n) +
-                     ") product into c (" + std::to_string(c.rows) + ", " +
-                     std::to_string(c.cols) + ")");
+                     " a (" + std::to_string(m) + ", " + std::to_string(n) + ") product into c (" +
+                     std::to_string(c.rows) + ", " + std::to_string(c.cols) + ")");
 #ifdef SLOPE_BLAS
   if (use_blas(m, n, k)) {
     detail::apply_blas_threads();
-    blas_gemm(ta, tb, m, n, k, a.data, a.ld, b.data, b.ld, accumulate ? T(1) : T(0), c.data,
-              c.ld);
+    blas_gemm(ta, tb, m, n, k, a.data, a.ld, b.data, b.ld, accumulate ? T(1) : T(0), c.data, c.ld);
     return;
   }
 #endif
@@ -237,8 +235,8 @@ void gemm(const GemmMatrix<T>& a, bool ta, const GemmMatrix<T>& b, bool tb, Gemm
     const Index m = ta ? a.cols() : a.rows(), n = tb ? b.rows() : b.cols();
     if ((ta ? a.rows() : a.cols()) == (tb ? b.cols() : b.rows())) c.resize(m, n);
   }
-  gemm<T>(gemm_block(a, 0, 0, a.rows(), a.cols()), ta, gemm_block(b, 0, 0, b.rows(), b.cols()),
-          tb, gemm_block(c, 0, 0, c.rows(), c.cols()), accumulate);
+  gemm<T>(gemm_block(a, 0, 0, a.rows(), a.cols()), ta, gemm_block(b, 0, 0, b.rows(), b.cols()), tb,
+          gemm_block(c, 0, 0, c.rows(), c.cols()), accumulate);
 }
 
 template void gemm<float>(const GemmMatrix<float>&, bool, const GemmMatrix<float>&, bool,

@@ -6,11 +6,11 @@
 #include <sstream>
 #include <string>
 
+#include "ops.hpp"
 #include "slope/activation_kernels.hpp"
 #include "slope/activations.hpp"
 #include "slope/gemm.hpp"
 #include "slope/threads.hpp"
-#include "ops.hpp"
 
 namespace slope {
 
@@ -26,7 +26,6 @@ void empty_cache() {
   detail::clear_caches();
   detail::clear_packing_buffers();
 }
-
 
 // --- the tensor handle ----------------------------------------------------------
 
