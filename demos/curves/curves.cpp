@@ -64,20 +64,6 @@ std::vector<Record> train_run(const Config& config, const Split& split,
   return out;
 }
 
-Stats stats(const std::vector<double>& v) {
-  Stats s;
-  if (v.empty()) return {NAN, NAN, NAN, NAN};
-  double sum = 0;
-  s.min = s.max = v[0];
-  for (double x : v) sum += x, s.min = std::min(s.min, x), s.max = std::max(s.max, x);
-  s.mean = sum / static_cast<double>(v.size());
-  double ss = 0;
-  for (double x : v) ss += (x - s.mean) * (x - s.mean);
-  // Equal values have spread 0, not the rounding left in their mean.
-  s.std = v.size() > 1 && s.min < s.max ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
-  return s;
-}
-
 namespace {
 
 // Activations in the order they first appear.

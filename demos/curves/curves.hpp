@@ -16,6 +16,7 @@
 #include <slope/slope.hpp>
 
 #include "support/palette.hpp"
+#include "support/summary.hpp"
 #include "support/train.hpp"
 
 namespace slope::demo::curves {
@@ -63,11 +64,9 @@ std::vector<Record> train_run(const Config& config, const Split& split,
                               const std::function<void(int)>& on_step = {},
                               History* history = nullptr);
 
-// Mean, sample standard deviation (0 for one value), min and max.
-struct Stats {
-  double mean = 0, std = 0, min = 0, max = 0;
-};
-Stats stats(const std::vector<double>& v);
+// Mean, sample standard deviation, min and max (support/summary.hpp).
+using demo::Stats;
+using demo::stats;
 
 // One point of a curve over seeds: loss and accuracy of one activation and split at
 // one step. Points come sorted by (activation in first-seen order, split, step).

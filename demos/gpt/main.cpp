@@ -170,20 +170,6 @@ void write_attention(const fs::path& out, const gpt::Run& run, const slope::data
                 340 * static_cast<int>(maps.size()));
 }
 
-struct Stats {
-  double mean = NAN, std = 0;
-};
-Stats stats_of(const std::vector<double>& v) {
-  Stats s;
-  if (v.empty()) return s;
-  s.mean = 0;
-  for (double x : v) s.mean += x / static_cast<double>(v.size());
-  double ss = 0;
-  for (double x : v) ss += (x - s.mean) * (x - s.mean);
-  s.std = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
-  return s;
-}
-
 // The table of final validation losses over seeds, the FFNs' dead fraction and the heads'
 // entropy at the end; the same numbers in summary.csv for slope-report.
 void summarise(const fs::path& out, const gpt::Config& c, const std::vector<gpt::Run>& runs,
@@ -210,10 +196,11 @@ void summarise(const fs::path& out, const gpt::Config& c, const std::vector<gpt:
         for (double e : b.head_entropy) entropy.push_back(e);
       }
     }
-    for (const auto& [step, v] : by_step)
-      mean_csv.row(a, step, stats_of(v).mean, *std::min_element(v.begin(), v.end()),
-                   *std::max_element(v.begin(), v.end()));
-    const Stats f = stats_of(finals), d = stats_of(dead), e = stats_of(entropy);
+    for (const auto& [step, v] : by_step) {
+      const demo::Stats st = demo::stats(v);
+      mean_csv.row(a, step, st.mean, st.min, st.max);
+    }
+    const demo::Stats f = demo::stats(finals), d = demo::stats(dead), e = demo::stats(entropy);
     summary.set(gpt::key::final_val(a), f.mean);
     summary.set(gpt::key::final_val_std(a), f.std);
     summary.set(gpt::key::dead_frac(a), d.mean);
@@ -328,10 +315,11 @@ void write_report(const fs::path& out, const gpt::Config& c, const std::vector<g
       "| activation | final val loss | below the bigram baseline | FFN dead fraction at the end "
       "|\n|---|---|---|---|\n",
       c.steps, c.seeds, c.eval_batches);
-  std::map<std::string, Stats> loss;
+  std::map<std::string, demo::Stats> loss;
   for (const std::string& a : c.activations) {
-    loss[a] = stats_of(per_run(runs, a, [](const gpt::Run& r) { return r.evals.back().val_loss; }));
-    const Stats d = stats_of(per_run(runs, a, final_dead));
+    loss[a] =
+        demo::stats(per_run(runs, a, [](const gpt::Run& r) { return r.evals.back().val_loss; }));
+    const demo::Stats d = demo::stats(per_run(runs, a, final_dead));
     md += fmt::format("| {} | {:.4f} ± {:.4f} | {:.4f} | {:.4f} |\n", a, loss[a].mean, loss[a].std,
                       base.bigram - loss[a].mean, d.mean);
   }
@@ -369,8 +357,8 @@ void write_report(const fs::path& out, const gpt::Config& c, const std::vector<g
     md += fmt::format(
         "**Dead FFN units** (slope exactly 0 at every position of a training batch), mean over "
         "blocks and seeds at the end: relu {:.4f}, gelu {:.4f} (`blocks.csv`, `dead.png`).\n\n",
-        stats_of(per_run(runs, "relu", final_dead)).mean,
-        stats_of(per_run(runs, "gelu", final_dead)).mean);
+        demo::stats(per_run(runs, "relu", final_dead)).mean,
+        demo::stats(per_run(runs, "gelu", final_dead)).mean);
   const gpt::Run& first = runs.front();
   if (!first.probes.empty()) {
     md += fmt::format(

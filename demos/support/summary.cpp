@@ -1,4 +1,6 @@
 #include "support/summary.hpp"
+#include <algorithm>
+#include <cmath>
 
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +12,20 @@
 #include "support/output.hpp"
 
 namespace slope::demo {
+
+Stats stats(const std::vector<double>& v) {
+  Stats s;
+  if (v.empty()) return {NAN, NAN, NAN, NAN};
+  double sum = 0;
+  s.min = s.max = v[0];
+  for (double x : v) sum += x, s.min = std::min(s.min, x), s.max = std::max(s.max, x);
+  s.mean = sum / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - s.mean) * (x - s.mean);
+  // Equal values have spread 0, not the rounding left in their mean.
+  s.std = v.size() > 1 && s.min < s.max ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
+  return s;
+}
 
 void Summary::write(const std::filesystem::path& dir) const {
   // Shortest round-trip digits (fmt's "{}"), so 0.25^8 reads 1.52587890625e-05.

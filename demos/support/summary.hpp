@@ -5,8 +5,16 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace slope::demo {
+
+// Mean, sample standard deviation (0 for one value, and for equal values), min and max of
+// some runs' numbers; NaN for none.
+struct Stats {
+  double mean = 0, std = 0, min = 0, max = 0;
+};
+Stats stats(const std::vector<double>& v);
 
 class Summary {
  public:
