@@ -145,6 +145,10 @@ TEST(Gpt, TheTiedHeadIsListedOnceAndSteppedOnce) {
   std::set<const void*> storage;
   for (const slope::Tensor& p : model.parameters()) storage.insert(p.node().get());
   EXPECT_EQ(storage.size(), model.parameters().size());
+  const auto named = model.named_parameters();
+  ASSERT_EQ(named.size(), model.parameters().size());
+  for (std::size_t i = 0; i < named.size(); ++i)  // the same tensors in the same order
+    EXPECT_EQ(model.parameters()[i].node(), named[i].second.node()) << named[i].first;
   const auto groups = model.optim_groups(0.1);
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].params.size() + groups[1].params.size(), model.parameters().size());

@@ -161,7 +161,7 @@ TEST(Safetensors, EveryMalformedFileNamesTheFileAndTheTensorAndChangesNothing) {
       has(error(file_of(R"({"a":{"dtype":"F32","shape":[2,-3],"data_offsets":[0,24]}})", 24)),
           "tensor 'a': each size of shape must be a non-negative integer"));
   EXPECT_TRUE(has(error(file_of("[1, 2]", 0)), "not a JSON object"));
-  // The good file loads, and a (1, 3) tensor also takes a (1, 3) shape.
+  // The good file loads: the (1, 3) tensor b from its 1-D shape (3,).
   EXPECT_EQ(error(file_of(kGood, 36)), "no error");
   EXPECT_EQ(a.value()(0, 0), b.value()(0, 2));  // both read the same bytes
   const fs::path dir = temp_dir();

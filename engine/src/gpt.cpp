@@ -190,8 +190,12 @@ std::vector<int> BasicGPT<T>::generate(std::vector<int> prompt, int max_new_toke
 }
 
 template <class T> std::vector<BasicTensor<T>> BasicGPT<T>::parameters() const {
-  std::vector<BasicTensor<T>> out;
-  for (auto& [name, p] : named_parameters()) out.push_back(p);
+  // named_parameters()' order, without building the names (an optimizer or clipping may ask
+  // every step).
+  std::vector<BasicTensor<T>> out{wte.weight, wpe.weight};
+  for (const BasicBlock<T>& b : blocks)
+    for (BasicTensor<T>& p : b.parameters()) out.push_back(std::move(p));
+  for (BasicTensor<T>& p : ln_f.parameters()) out.push_back(std::move(p));
   return out;
 }
 
