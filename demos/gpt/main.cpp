@@ -214,7 +214,8 @@ void summarise(const fs::path& out, const gpt::Config& c, const std::vector<gpt:
   summary.write(out);
 }
 
-void plot_all(const fs::path& out, const gpt::Config& c, const gpt::Baselines& base) {
+void plot_all(const fs::path& out, const gpt::Config& c, const std::vector<gpt::Run>& runs,
+              const gpt::Baselines& base) {
   std::string body = fmt::format(
       "  set title \"validation loss, mean and band (min to max) over {} seed(s)\" noenhanced\n"
       "  set xlabel \"step\"\n  set ylabel \"cross-entropy (nats per character)\"\n  set grid\n"
@@ -242,12 +243,18 @@ void plot_all(const fs::path& out, const gpt::Config& c, const gpt::Baselines& b
     if (std::find(c.activations.begin(), c.activations.end(), a) != c.activations.end())
       shown.push_back(a);
   if (shown.empty()) shown.push_back(c.activations.front());
-  std::string dead = fmt::format("  set multiplot layout 1,{}\n", shown.size());
+  // One y axis for the panels, so relu's and gelu's dead fractions compare at a glance.
+  double top = 0;
+  for (const gpt::Run& r : runs)
+    for (const gpt::Probe& p : r.probes)
+      for (const auto& b : p.blocks) top = std::max(top, b.hidden.dead_frac);
+  std::string dead = fmt::format("  set multiplot layout 1,{}\n  set yrange [0:{}]\n", shown.size(),
+                                 top > 0 ? std::min(1.0, 1.1 * top) : 0.05);
   for (const std::string& a : shown) {
     dead += fmt::format(
         "  set title \"{}: the FFN's dead fraction per block, seed {}\" noenhanced\n"
         "  set xlabel \"step\"\n  set ylabel \"dead fraction of c_fc's units\" noenhanced\n"
-        "  set yrange [0:*]\n  set grid\n  set key top left\n  plot ",
+        "  set grid\n  set key top left\n  plot ",
         a, c.seed);
     for (int b = 1; b <= c.layers; ++b)
       dead += fmt::format(
@@ -427,7 +434,7 @@ int run(int argc, char** argv) {
   write_csvs(out, runs);
   write_attention(out, runs.front(), text, std::min(config.block, 32));
   summarise(out, config, runs, base);
-  plot_all(out, config, base);
+  plot_all(out, config, runs, base);
   write_text_and_checkpoints(out, config, runs);
   write_report(out, config, runs, base);
   std::vector<double> val;
