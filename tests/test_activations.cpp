@@ -562,6 +562,105 @@ TEST(GeluTanh, ApproximatesGeluAsGpt2Did) {
   }
 }
 
+// --- where a slope is exactly 0 on the negative side (act::zero_slope) -------------------
+
+// GELU's exact slope Phi(x) + x phi(x) in long double, whose range reaches far below
+// double's: at x = -38.5 it is about 1e-321.
+long double exact_gelu_slope(long double x) {
+  const long double inv_sqrt2 = 0.70710678118654752440L, inv_sqrt2pi = 0.39894228040143267794L;
+  return 0.5L * std::erfc(-x * inv_sqrt2) + x * inv_sqrt2pi * std::exp(-0.5L * x * x);
+}
+
+// GELU's slope is never 0 in exact arithmetic; in float the kernels' slope is exactly 0 from
+// one point on down, where its factor e^(-x^2/2) underflows (both Phi, through erfc, and phi
+// carry it). xsimd's float exp builds its result as p * 2^k with k = round(arg / ln 2) and
+// gives 0 once k < -126 (no subnormals), so the boundary is a closed form:
+// -x^2/2 = -126.5 ln 2, x = -sqrt(253 ln 2) = -13.2426. The scalar definitions (the browser
+// build) keep subnormals and reach about -14.3, still below float's smallest normal number.
+// Every float in [-16, -8] is checked.
+TEST(Gelu, FloatSlopeIsExactlyZeroOnlyWhereItUnderflows) {
+  const slope::act::ZeroSlope z = slope::act::zero_slope<float>(slope::act::find("gelu"));
+  ASSERT_TRUE(z.found);
+  EXPECT_TRUE(z.zero_below);
+  EXPECT_GT(z.first, -14.4);  // between -13 and -14.4 (the lesson's "about -14")
+  EXPECT_LT(z.first, -13.0);
+  std::vector<float> x;
+  for (float v = -8.0f; v >= -16.0f; v = std::nextafter(v, -100.0f)) x.push_back(v);
+  std::vector<float> d(x.size());
+  slope::act::slopes(slope::act::find("gelu"), x.data(), d.data(), x.size());
+  const auto first = std::find(d.begin(), d.end(), 0.0f);
+  ASSERT_NE(first, d.end());
+  EXPECT_TRUE(std::all_of(first, d.end(), [](float v) { return v == 0.0f; }));
+  const float boundary = x[static_cast<std::size_t>(first - d.begin())];
+  // The grid's first zero is the first grid point at or below the float boundary.
+  EXPECT_LE(z.first, boundary);
+  EXPECT_GT(z.first + 1.0 / 4096, boundary);
+#if SLOPE_SIMD
+  EXPECT_NEAR(boundary, -std::sqrt(253 * std::numbers::ln2), 2e-6);
+#else
+  EXPECT_LT(std::abs(exact_gelu_slope(boundary)), std::numeric_limits<float>::min());
+#endif
+  EXPECT_GT(std::abs(exact_gelu_slope(-8.0L)), std::numeric_limits<float>::min());
+}
+
+// In double the same happens near x = -38.5, where the exact slope drops below double's
+// smallest normal number.
+TEST(Gelu, DoubleSlopeIsExactlyZeroOnlyWhereItUnderflows) {
+  const slope::act::ZeroSlope z = slope::act::zero_slope<double>(slope::act::find("gelu"));
+  ASSERT_TRUE(z.found);
+  EXPECT_TRUE(z.zero_below);
+  EXPECT_GT(z.first, -38.7);
+  EXPECT_LT(z.first, -38.0);
+  EXPECT_LT(std::abs(exact_gelu_slope(z.first)), std::numeric_limits<double>::min());
+  EXPECT_NE(entry("gelu").slope(-30.0), 0.0);
+}
+
+// tanh's slope 1 - t^2 is 0 once t rounds to -1: 1 + tanh(x) ~ 2 e^(2x) falls below half an
+// ulp of 1 (2^-25 in float, 2^-54 in double) at x = -13 ln 2 and -27.5 ln 2: closed forms.
+TEST(Tanh, SlopeIsExactlyZeroWhereTanhRoundsToMinusOne) {
+  const double ln2 = std::numbers::ln2;
+  const slope::act::ZeroSlope f = slope::act::zero_slope<float>(slope::act::find("tanh"));
+  const slope::act::ZeroSlope d = slope::act::zero_slope<double>(slope::act::find("tanh"));
+  ASSERT_TRUE(f.found && d.found);
+  EXPECT_TRUE(f.zero_below && d.zero_below);
+  EXPECT_NEAR(f.first, -13 * ln2, 2.0 / 4096);    // -9.0109
+  EXPECT_NEAR(d.first, -27.5 * ln2, 4.0 / 4096);  // -19.062
+}
+
+// GPT-2's gelu_tanh takes its slope from 0.5 (1 + tanh(u)) and sech^2(u), u = sqrt(2/pi)
+// (x + 0.044715 x^3): both are 0 once tanh(u) rounds to -1, at u = -13 ln 2 in float, so
+// its float slope is exactly 0 already below x = -5.16, long before exact GELU's.
+TEST(GeluTanh, FloatSlopeIsExactlyZeroWhereTanhRoundsToMinusOne) {
+  auto u = [](double x) { return 0.79788456080286535588 * (x + 0.044715 * x * x * x); };
+  double lo = -10, hi = 0;  // u is increasing: bisect u(x) = -13 ln 2
+  for (int i = 0; i < 100; ++i)
+    (u(0.5 * (lo + hi)) < -13 * std::numbers::ln2 ? lo : hi) = 0.5 * (lo + hi);
+  const slope::act::ZeroSlope z = slope::act::zero_slope<float>(slope::act::find("gelu_tanh"));
+  ASSERT_TRUE(z.found);
+  EXPECT_TRUE(z.zero_below);
+  EXPECT_NEAR(z.first, lo, 2.0 / 4096);  // -5.158
+}
+
+// relu's slope is 0 for every x < 0, the grid's first point included; activations with a
+// slope that decays only like e^x (or not at all) keep it nonzero down to -64 in both types.
+TEST(EveryActivationZeroSlope, IsWhereTheDefinitionsSay) {
+  for (const char* a : {"relu", "leaky_relu", "identity", "sigmoid", "elu", "silu", "softplus"})
+    for (const bool in_float : {true, false}) {
+      const std::size_t id = slope::act::find(a);
+      const slope::act::ZeroSlope z =
+          in_float ? slope::act::zero_slope<float>(id) : slope::act::zero_slope<double>(id);
+      if (std::string_view(a) == "relu") {
+        EXPECT_TRUE(z.found && z.zero_below);
+        EXPECT_EQ(z.first, -1.0 / 4096);
+      } else {
+        EXPECT_FALSE(z.found) << a << (in_float ? " float" : " double") << " at " << z.first;
+      }
+    }
+  EXPECT_THROW(slope::act::zero_slope<float>(entry("gelu"), 0.0), std::invalid_argument);
+  EXPECT_THROW(slope::act::zero_slope<double>(entry("gelu"), -1.0, 0), std::invalid_argument);
+  EXPECT_THROW(slope::act::zero_slope<float>(slope::act::count), std::out_of_range);
+}
+
 }  // namespace
 
 // --- the SIMD kernels against the scalar definitions ------------------------------------

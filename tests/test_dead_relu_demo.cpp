@@ -23,6 +23,7 @@
 #include <slope/slope.hpp>
 
 #include "dead_relu/dead_relu.hpp"
+#include "support/model.hpp"
 
 namespace fs = std::filesystem;
 namespace dr = slope::demo::dead_relu;
@@ -59,6 +60,19 @@ slope::nn::MLP net_with_a_dead_first_layer_unit(const std::string& activation) {
 }
 
 }  // namespace
+
+// Where the run says a unit can read as dead: relu's slope is 0 for every x < 0 by
+// definition, leaky_relu's never, gelu's only where it underflows in float (the threshold
+// itself is checked against its closed form in tests/test_activations.cpp).
+TEST(DeadReluDemo, SaysWhereEachActivationsSlopeIsExactlyZero) {
+  EXPECT_EQ(slope::demo::where_slope_is_zero("relu"), "for every x < 0");
+  EXPECT_EQ(slope::demo::where_slope_is_zero("leaky_relu"), "nowhere on [-64, 0)");
+  const std::string gelu = slope::demo::where_slope_is_zero("gelu");
+  ASSERT_TRUE(gelu.starts_with("only at x <= -1")) << gelu;
+  EXPECT_NEAR(std::stod(gelu.substr(std::string("only at x <= ").size())),
+              slope::act::zero_slope<float>(slope::act::find("gelu")).first, 1e-4);
+  EXPECT_THROW(slope::demo::where_slope_is_zero("relu6"), std::invalid_argument);
+}
 
 TEST(DeadReluDemo, TrackerCountsDeathsAndRevivalsBetweenRecords) {
   dr::UnitTracker t;

@@ -14,6 +14,7 @@
 #include "demo_test_support.hpp"
 #include "gpt/gpt.hpp"
 #include "strings.hpp"
+#include "support/model.hpp"
 
 namespace gpt_demo_test {
 namespace {
@@ -121,6 +122,11 @@ TEST(GptDemo, TheExecutableWritesItsFilesTheSameForAnyThreads) {
   EXPECT_TRUE(
       read(dir.path() / "one" / "curves.csv").starts_with("activation,seed,step,split,loss\n"));
   EXPECT_TRUE(contains(read(dir.path() / "one" / "blocks.csv"), "relu,1337,20,1,"));
+  // REPORT.md says where each activation's float slope is exactly 0: the only place a unit
+  // can read as dead (act::zero_slope, measured in tests/test_activations.cpp).
+  const std::string report = read(dir.path() / "one" / "REPORT.md");
+  EXPECT_TRUE(contains(report, "relu for every x < 0")) << report;
+  EXPECT_TRUE(contains(report, "gelu " + slope::demo::where_slope_is_zero("gelu"))) << report;
   // The checkpoint loads back into the same model.
   slope::Rng rng(9);
   gpt::Config c = tiny();

@@ -1,7 +1,10 @@
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "slope/activation_kernels.hpp"
 #include "slope/activations.hpp"
@@ -73,6 +76,42 @@ const MaxSlope& max_slope(std::size_t id) {
     throw std::out_of_range("slope::act::max_slope: no activation with id " + std::to_string(id));
   return measured[id];
 }
+
+template <class T> ZeroSlope zero_slope(const Entry& e, double lo, int per_unit) {
+  if (!(lo < 0.0) || per_unit < 1)
+    throw std::invalid_argument(
+        "slope::act::zero_slope: the grid needs lo < 0 and per_unit >= 1 "
+        "(got lo = " +
+        std::to_string(lo) + ", per_unit = " + std::to_string(per_unit) + ")");
+  const std::size_t n = static_cast<std::size_t>(std::lround(-lo * per_unit));
+  std::vector<T> x(n), d(n);
+  // -k / per_unit, not a running sum: every point is the same number in float and double.
+  for (std::size_t k = 0; k < n; ++k) x[k] = static_cast<T>(-static_cast<double>(k + 1) / per_unit);
+  if constexpr (std::is_same_v<T, float>) {
+    e.slopes_f(x.data(), d.data(), n);
+  } else {
+    e.slopes(x.data(), d.data(), n);
+  }
+  const auto first = std::find(d.begin(), d.end(), T(0));
+  if (first == d.end()) return {false, lo, false};
+  return {true, static_cast<double>(x[static_cast<std::size_t>(first - d.begin())]),
+          std::all_of(first, d.end(), [](T v) { return v == T(0); })};
+}
+template ZeroSlope zero_slope<float>(const Entry&, double, int);
+template ZeroSlope zero_slope<double>(const Entry&, double, int);
+
+template <class T> const ZeroSlope& zero_slope(std::size_t id) {
+  static const std::array<ZeroSlope, count> measured = [] {
+    std::array<ZeroSlope, count> out{};
+    for (const Entry& e : table()) out[e.id] = zero_slope<T>(e);
+    return out;
+  }();
+  if (id >= count)
+    throw std::out_of_range("slope::act::zero_slope: no activation with id " + std::to_string(id));
+  return measured[id];
+}
+template const ZeroSlope& zero_slope<float>(std::size_t);
+template const ZeroSlope& zero_slope<double>(std::size_t);
 
 }  // namespace slope::act
 

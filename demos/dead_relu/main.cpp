@@ -23,6 +23,7 @@
 
 #include "dead_relu/dead_relu.hpp"
 #include "support/cli.hpp"
+#include "support/model.hpp"
 #include "support/output.hpp"
 #include "support/palette.hpp"
 #include "support/parallel.hpp"
@@ -356,8 +357,11 @@ void print_runs(const Plan& plan, const std::vector<Result>& results, demo::Summ
   }
   for (const char* a : {"leaky_relu", "gelu"})
     if (max_dead.count(a))
-      fmt::print("  => {}: max dead fraction {} over every setting, step and layer\n", a,
-                 max_dead[a]);
+      fmt::print(
+          "  => {}: max dead fraction {} over every setting, step and layer; its float slope is "
+          "exactly 0 {}{}\n",
+          a, max_dead[a], demo::where_slope_is_zero(a),
+          max_dead[a] > 0 ? ", so every input of each unit counted dead lay there" : "");
 }
 
 // The learning-rate sweep: final dead fraction per layer against the rate, over seeds

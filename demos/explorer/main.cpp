@@ -47,6 +47,21 @@ std::string describe_peak(std::string_view name, const act::MaxSlope& p) {
   return fmt::format("{}: max slope {} at x = {}", name, g(p.slope), g(p.at));
 }
 
+// Where the slope, as the kernels compute it, is exactly 0 on the negative side.
+std::string describe_zero_slope(const act::Entry& e) {
+  const act::ZeroSlope& f = act::zero_slope<float>(e.id);
+  const act::ZeroSlope& d = act::zero_slope<double>(e.id);
+  auto where = [](const act::ZeroSlope& z) {
+    if (!z.found) return std::string("nowhere");
+    if (z.first == -1.0 / 4096 && z.zero_below) return std::string("every x < 0");
+    return fmt::format("x <= {}{}", g(z.first), z.zero_below ? "" : " (not at every x below)");
+  };
+  return fmt::format(
+      "where the slope is exactly 0 (as training computes it, on [-64, 0) in steps of 1/4096): "
+      "float: {}; double: {}",
+      where(f), where(d));
+}
+
 void print_table(const act::Entry& e, const act::MaxSlope& peak) {
   const act::Info& info = e.info;
   const ex::Extremes r = ex::extremes(e);
@@ -62,6 +77,7 @@ void print_table(const act::Entry& e, const act::MaxSlope& peak) {
   }
   fmt::print("{}\n{}\n{}\n", xs, fs, ds);
   fmt::print("  {}\n", describe_peak("measured", peak));
+  fmt::print("  {}\n", describe_zero_slope(e));
 }
 
 void write_activations_csv(const std::filesystem::path& dir,
@@ -286,6 +302,10 @@ void show_catalogue(const std::vector<std::string>& names, demo::Summary& summar
     summary.set(ex::key::value_at_0(a), e.value(0.0));
     summary.set(ex::key::range_min(a), r.min_value);
     summary.set(ex::key::range_max(a), r.max_value);
+    if (const act::ZeroSlope& z = act::zero_slope<float>(e.id); z.found)
+      summary.set(ex::key::zero_slope_float(a), z.first);
+    if (const act::ZeroSlope& z = act::zero_slope<double>(e.id); z.found)
+      summary.set(ex::key::zero_slope_double(a), z.first);
     if (std::find(names.begin(), names.end(), a) == names.end()) continue;
     print_table(e, peak);
     peak_lines.push_back(describe_peak(a, peak));

@@ -17,6 +17,7 @@
 
 #include "gpt/gpt.hpp"
 #include "support/cli.hpp"
+#include "support/model.hpp"
 #include "support/output.hpp"
 #include "support/palette.hpp"
 #include "support/parallel.hpp"
@@ -207,6 +208,10 @@ void summarise(const fs::path& out, const gpt::Config& c, const std::vector<gpt:
     summary.set(gpt::key::entropy(a), e.mean);
     fmt::print("{:<11} {:>10.4f} ± {:<5.4f} {:>14.4f} {:>16.4f} {:>10.3f}\n", a, f.mean, f.std,
                base.bigram - f.mean, d.mean, e.mean);
+    if (a != "relu" && d.max > 0)
+      fmt::print(
+          "  {}'s float slope is exactly 0 {}: its units counted dead had every input there\n", a,
+          demo::where_slope_is_zero(a));
   }
   mean_csv.commit();
   fmt::print("baselines on the validation text: unigram {:.4f}, bigram {:.4f} nats\n", base.unigram,
@@ -360,12 +365,25 @@ void write_report(const fs::path& out, const gpt::Config& c, const std::vector<g
                         loss.count("relu") ? fmt::format(" and {:+.4f} from relu",
                                                          loss[a].mean - loss["relu"].mean)
                                            : "");
-  if (loss.count("relu") && loss.count("gelu"))
+  if (loss.count("relu") && loss.count("gelu")) {
     md += fmt::format(
         "**Dead FFN units** (slope exactly 0 at every position of a training batch), mean over "
-        "blocks and seeds at the end: relu {:.4f}, gelu {:.4f} (`blocks.csv`, `dead.png`).\n\n",
+        "blocks and seeds at the end: relu {:.4f}, gelu {:.4f} (`blocks.csv`, `dead.png`). "
+        "Where the float slope is exactly 0, as slope's kernels compute it:",
         demo::stats(per_run(runs, "relu", final_dead)).mean,
         demo::stats(per_run(runs, "gelu", final_dead)).mean);
+    for (const std::string& a : c.activations)
+      md += fmt::format(" {} {}{};", a, demo::where_slope_is_zero(a),
+                        a != "relu" && demo::stats(per_run(runs, a, final_dead)).max > 0
+                            ? fmt::format(" (its units counted dead, {:.4f} at most, had every "
+                                          "input there)",
+                                          demo::stats(per_run(runs, a, final_dead)).max)
+                            : "");
+    md.back() = '.';
+    md +=
+        " GELU's slope is never 0 in exact arithmetic: a gelu unit dies only where its slope "
+        "underflows.\n\n";
+  }
   const gpt::Run& first = runs.front();
   if (!first.probes.empty()) {
     md += fmt::format(

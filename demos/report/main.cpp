@@ -72,6 +72,7 @@ class Numbers {
 // Shortest round-trip digits, so 0.25^8 prints as 1.52587890625e-05.
 std::string num(double x) { return fmt::format("{}", std::abs(x) < 1e-300 ? 0.0 : x); }
 std::string g3(double x) { return fmt::format("{:.3g}", x); }
+std::string g6(double x) { return fmt::format("{:.6g}", x); }
 std::string pct(double x) { return fmt::format("{:.0f}%", 100 * x); }
 
 // REPORT.md, written section by section: one per claim of the lesson.
@@ -224,12 +225,19 @@ void Report::tanh_centred() {
 void Report::gelu_leaks() {
   add("## GELU is a smooth ReLU that leaks a sliver of gradient for x < 0");
   add(fmt::format(
-      "gelu(-1) = {} and gelu'(-1) = {}, not 0; its minimum is {} at x = {}. Under the dead-ReLU "
-      "demo's settings GELU's largest dead fraction was {} (relu's: {}).",
+      "gelu(-1) = {} and gelu'(-1) = {}, not 0; its minimum is {} at x = {}. Its slope is never "
+      "0 in exact arithmetic, but as training computes it, it underflows to exactly 0 in float "
+      "at x <= {} (in double at x <= {}; GPT-2's tanh approximation, gelu_tanh, already at "
+      "x <= {} in float), so a GELU unit can read as dead only if every input it sees lies "
+      "there. Under the dead-ReLU demo's settings GELU's largest dead fraction was {} (relu's: "
+      "{}).",
       g3(n(tour::kExplorer, ex::key::value_at_minus_1("gelu"))),
       g3(n(tour::kExplorer, ex::key::slope_at_minus_1("gelu"))),
       g3(n(tour::kExplorer, ex::key::min_value("gelu"))),
       g3(n(tour::kExplorer, ex::key::min_at("gelu"))),
+      g6(n(tour::kExplorer, ex::key::zero_slope_float("gelu"))),
+      g6(n(tour::kExplorer, ex::key::zero_slope_double("gelu"))),
+      g6(n(tour::kExplorer, ex::key::zero_slope_float("gelu_tanh"))),
       num(n(tour::kDeadRelu, dr::key::max_dead_frac("gelu"))),
       g3(n(tour::kDeadRelu, dr::key::max_dead_frac("relu")))));
   add("");

@@ -1,6 +1,8 @@
 #include "support/model.hpp"
 #include "support/run_config.hpp"
 
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 
 namespace slope::demo {
@@ -38,6 +40,15 @@ nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
   for (int l = 0; l < depth; ++l) sizes.push_back(width);
   sizes.push_back(static_cast<std::int64_t>(classes));
   return nn::MLP(sizes, activation, init, rng);
+}
+
+std::string where_slope_is_zero(std::string_view activation) {
+  const act::ZeroSlope& z = act::zero_slope<float>(act::find(activation));
+  if (!z.found) return "nowhere on [-64, 0)";
+  if (z.first == -1.0 / 4096 && z.zero_below) return "for every x < 0";
+  std::ostringstream x;
+  x << std::setprecision(6) << z.first;
+  return "only at x <= " + x.str() + (z.zero_below ? "" : " (not at every x below it)");
 }
 
 }  // namespace slope::demo

@@ -49,4 +49,10 @@ class Optimizer {
 nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
                  std::string_view activation, const nn::Init& init, Rng& rng);
 
+// Where `activation`'s slope is exactly 0 in float, as training computes it (act::zero_slope):
+// the only place a unit of it can read as dead. "for every x < 0" (relu), "only at
+// x <= -13.2427" (gelu, where it underflows), "nowhere on [-64, 0)" (leaky_relu).
+// std::invalid_argument for an unknown name.
+std::string where_slope_is_zero(std::string_view activation);
+
 }  // namespace slope::demo

@@ -335,6 +335,22 @@ MaxSlope max_slope(const Entry& e, double lo = -10.0, double hi = 10.0, int per_
 // probes ask for it at every probed step). Throws std::out_of_range for an id >= count.
 const MaxSlope& max_slope(std::size_t id);
 
+// Where the slope on the negative side is exactly 0 in float or in double, as training
+// computes it: through the SIMD kernels (slopes()), on the grid x = -k / per_unit for
+// k = 1 .. -lo * per_unit (every point exact in both types). An activation whose slope
+// vanishes far out (tanh, gelu) shows where it underflows or rounds to 0; a unit whose
+// pre-activations all lie there reads as dead. Throws std::invalid_argument for lo >= 0 or
+// per_unit < 1.
+struct ZeroSlope {
+  bool found;       // the slope is exactly 0 at some grid point
+  double first;     // the grid point nearest 0 where it is (lo when !found)
+  bool zero_below;  // ... and at every grid point from there down to lo
+};
+template <class T> ZeroSlope zero_slope(const Entry& e, double lo = -64.0, int per_unit = 4096);
+// zero_slope<T>(entries()[id]) on the default grid, measured once per activation and type
+// and kept. Throws std::out_of_range for an id >= count.
+template <class T> const ZeroSlope& zero_slope(std::size_t id);
+
 // Every registered activation, in catalogue order.
 std::span<const Entry> entries();
 // The id of `name`; throws std::invalid_argument listing the valid names if unknown.
