@@ -155,6 +155,8 @@ def main():
     p.add_argument("--build", default="build/release")
     p.add_argument("--act", default="gelu,relu")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=1337,
+                   help="seeds --first-seed, --first-seed + 1, ... (slope-gpt's default 1337)")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--text", default="")
     args = p.parse_args()
@@ -167,15 +169,17 @@ def main():
     print("val: each side's own evaluation; common: both on the same 100 validation batches")
     print(f"{'activation':<10} {'seed':>5} {'slope val':>10} {'common':>8} {'slope s':>8} "
           f"{'torch val':>10} {'common':>8} {'torch s':>8}")
+    total_slope, total_torch = 0.0, 0.0
     for act in args.act.split(","):
         s_loss, t_loss, s_time, t_time, s_common, t_common = [], [], [], [], [], []
-        for k in range(args.seeds):  # A B A B
-            sl, st, sc = slope_run(torch, args.build, act, 1337 + k, args.steps, args.text, val,
+        for seed in range(args.first_seed, args.first_seed + args.seeds):  # A B A B
+            sl, st, sc = slope_run(torch, args.build, act, seed, args.steps, args.text, val,
                                    len(chars))
-            tl, tt, tc = torch_run(torch, text, act, 1337 + k, args.steps)
+            tl, tt, tc = torch_run(torch, text, act, seed, args.steps)
             s_loss.append(sl), s_time.append(st), t_loss.append(tl), t_time.append(tt)
             s_common.append(sc), t_common.append(tc)
-            print(f"{act:<10} {1337 + k:>5} {sl:>10.4f} {sc:>8.4f} {st:>8.1f} {tl:>10.4f} "
+            total_slope, total_torch = total_slope + st, total_torch + tt
+            print(f"{act:<10} {seed:>5} {sl:>10.4f} {sc:>8.4f} {st:>8.1f} {tl:>10.4f} "
                   f"{tc:>8.4f} {tt:>8.1f}", flush=True)
         sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
         print(f"{act:<10} {'mean':>5} {statistics.mean(s_loss):>10.4f} "
@@ -184,6 +188,8 @@ def main():
               f"{statistics.mean(t_time):>8.1f}   common std slope {sd(s_common):.4f}, torch "
               f"{sd(t_common):.4f}; time slope/torch "
               f"{statistics.mean(s_time) / statistics.mean(t_time):.2f}")
+    print(f"every run: slope {total_slope:.1f} s, torch {total_torch:.1f} s, slope/torch "
+          f"{total_slope / total_torch:.2f}")
 
 
 if __name__ == "__main__":

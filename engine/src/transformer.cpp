@@ -85,21 +85,22 @@ template <class T> Heads heads_of(const BasicTensor<T>& qkv, Index batch, Index 
 // Row t of a (T, T) block of scores becomes softmax over s <= t of scale * score, and 0 for
 // s > t (the future). Column-major: the loops run down columns. Shifted by each row's
 // largest score, so it stays finite for any scores.
+// Each column's rows t >= s are contiguous: Eigen runs them in SIMD, exp included.
 template <class T> void masked_softmax(GemmBlock<T> a, T scale, T* row_max, T* row_sum) {
+  using Column = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
   const Index n = a.rows;
-  auto at = [&](Index t, Index s) -> T& { return a.data[t + s * a.ld]; };
-  for (Index t = 0; t < n; ++t) row_max[t] = -std::numeric_limits<T>::infinity(), row_sum[t] = 0;
-  for (Index s = 0; s < n; ++s)
-    for (Index t = s; t < n; ++t) row_max[t] = std::max(row_max[t], at(t, s));
+  Column max(row_max, n), sum(row_sum, n);
+  max.setConstant(-std::numeric_limits<T>::infinity());
+  sum.setZero();
+  for (Index s = 0; s < n; ++s)  // rows t >= s of column s: the unmasked scores
+    max.tail(n - s) = max.tail(n - s).max(Column(a.data + s * a.ld, n).tail(n - s));
   for (Index s = 0; s < n; ++s) {
-    for (Index t = 0; t < s; ++t) at(t, s) = 0;
-    for (Index t = s; t < n; ++t) {
-      at(t, s) = std::exp(scale * (at(t, s) - row_max[t]));
-      row_sum[t] += at(t, s);
-    }
+    Column col(a.data + s * a.ld, n);
+    col.head(s).setZero();
+    col.tail(n - s) = (scale * (col.tail(n - s) - max.tail(n - s))).exp();
+    sum.tail(n - s) += col.tail(n - s);
   }
-  for (Index s = 0; s < n; ++s)
-    for (Index t = s; t < n; ++t) at(t, s) /= row_sum[t];
+  for (Index s = 0; s < n; ++s) Column(a.data + s * a.ld, n).tail(n - s) /= sum.tail(n - s);
 }
 
 // llm.c's attention_backward: from dL/dy (B*T, C), the gradient of qkv (B*T, 3C), block by
@@ -122,11 +123,19 @@ template <class T> void attention_backward(TensorNode<T>& self, Index n_head, T 
             gemm_block(dw.m, 0, 0, h.T, h.T));
     gemm<T>(w, true, dy, false, gemm_block(dx.m, r, 2 * h.C + c, h.T, h.hs));
     // Through the softmax: ds = w * (dw - rowsum(w * dw)) * scale, 0 where masked.
-    for (Index t = 0; t < h.T; ++t) {
-      T dot = 0;
-      for (Index s = 0; s <= t; ++s) dot += w.data[t + s * w.ld] * dw.m(t, s);
-      for (Index s = 0; s <= t; ++s) dw.m(t, s) = w.data[t + s * w.ld] * (dw.m(t, s) - dot) * scale;
-      for (Index s = t + 1; s < h.T; ++s) dw.m(t, s) = 0;
+    // Column by column (rows t >= s of column s are the unmasked ones), so Eigen runs in SIMD.
+    using Column = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+    Scratch<T> dot(h.T, 1);
+    auto d = dot.m.col(0).array();
+    d.setZero();
+    for (Index s = 0; s < h.T; ++s)
+      d.tail(h.T - s) +=
+          Column(w.data + s * w.ld, h.T).tail(h.T - s) * dw.m.col(s).array().tail(h.T - s);
+    for (Index s = 0; s < h.T; ++s) {
+      auto col = dw.m.col(s).array();
+      col.head(s).setZero();
+      col.tail(h.T - s) = Column(w.data + s * w.ld, h.T).tail(h.T - s) *
+                          (col.tail(h.T - s) - d.tail(h.T - s)) * scale;
     }
     const auto ds = gemm_block(std::as_const(dw.m), 0, 0, h.T, h.T);
     // dq = ds (T, T) · k (T, hs); dk = ds^T (T, T) · q (T, hs)
