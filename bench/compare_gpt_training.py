@@ -12,7 +12,12 @@ process, its files and plots included; PyTorch: from tokenizing the text to the 
 evaluation) are printed, and per activation the mean and spread over the seeds. Each side's own evaluation
 draws its own validation windows, and this text's windows differ by a few hundredths of a
 nat, so both final models are also scored on the same 100 validation batches ("common"):
-slope's from its checkpoint, through tests/reference/safetensors_torch.py. Run with Debian's Python:
+slope's from its checkpoint, through tests/reference/safetensors_torch.py.
+
+With --whole, it times the default run as a whole instead: `slope-gpt` as a user types it
+(six activations, one seed, its runs two at a time on a two-core machine) against the same
+six runs in PyTorch, as many at a time as there are cores (one process of one thread each),
+alternately for --rounds rounds. Run with Debian's Python:
 
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \\
         /usr/bin/python3 bench/compare_gpt_training.py --build build/release --seeds 3
@@ -150,6 +155,46 @@ def torch_run(torch, text, act, seed, steps, every=100, eval_batches=20):
     return val_loss, seconds, common_loss(torch, Logits(), val, len(chars))
 
 
+DEFAULT_ACTS = "gelu,gelu_tanh,relu,silu,tanh,sigmoid"  # slope-gpt's --act default
+
+
+def torch_worker(job):
+    """One PyTorch run in a process of its own (for --whole)."""
+    import torch
+    text, act, seed, steps = job
+    loss, seconds, _ = torch_run(torch, text, act, seed, steps)
+    return act, loss, seconds
+
+
+def whole(args, text):
+    import multiprocessing
+    acts = DEFAULT_ACTS.split(",")
+    print(f"the default run ({len(acts)} activations, seed 1337, {args.steps} steps), "
+          f"{os.cpu_count()} cores")
+    ratios = []
+    for r in range(args.rounds):  # A B A B
+        with tempfile.TemporaryDirectory() as out:
+            cmd = [os.path.join(args.build, "demos", "slope-gpt"), "--steps", str(args.steps),
+                   "--out", out] + (["--text", args.text] if args.text else [])
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            s_time = time.perf_counter() - t0
+            rows = [row for row in csv.DictReader(open(os.path.join(out, "curves.csv")))
+                    if row["split"] == "val"]
+        s_final = {a: float([row for row in rows if row["activation"] == a][-1]["loss"])
+                   for a in acts}
+        t0 = time.perf_counter()
+        with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
+            t_runs = pool.map(torch_worker, [(text, a, 1337, args.steps) for a in acts])
+        t_time = time.perf_counter() - t0
+        ratios.append(s_time / t_time)
+        print(f"round {r + 1}: slope-gpt {s_time:.1f} s, PyTorch {t_time:.1f} s, "
+              f"slope/torch {s_time / t_time:.2f}")
+        for a, loss, seconds in t_runs:
+            print(f"  {a:<10} slope val {s_final[a]:.4f}   torch val {loss:.4f} ({seconds:.1f} s)")
+    print(f"slope/torch over {args.rounds} round(s): {', '.join(f'{x:.2f}' for x in ratios)}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--build", default="build/release")
@@ -159,9 +204,13 @@ def main():
                    help="seeds --first-seed, --first-seed + 1, ... (slope-gpt's default 1337)")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--text", default="")
+    p.add_argument("--whole", action="store_true", help="time the default run as a whole")
+    p.add_argument("--rounds", type=int, default=1, help="with --whole: A B rounds")
     args = p.parse_args()
-    import torch
     text = corpus(args.text)
+    if args.whole:
+        return whole(args, text)
+    import torch
     chars = sorted(set(text))
     index = {c: i for i, c in enumerate(chars)}
     data = torch.tensor([index[c] for c in text], dtype=torch.long)
