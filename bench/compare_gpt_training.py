@@ -81,9 +81,10 @@ def slope_run(torch, build, act, seed, steps, text, val, vocab):
         return float(rows[-1]["loss"]), seconds, common_loss(torch, model, val, vocab)
 
 
-def torch_run(torch, text, act, seed, steps, every=100, eval_batches=20):
+def torch_run(torch, text, act, seed, steps, every=100, eval_batches=20, common=True):
     """The same run as slope-gpt's: tokenize, train, evaluate every `every` steps on
-    `eval_batches` batches of each split; returns the last validation loss and the seconds."""
+    `eval_batches` batches of each split; returns the last validation loss, the seconds and,
+    with `common`, the loss on common_loss's batches (after the timing)."""
     t0 = time.perf_counter()
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -152,64 +153,99 @@ def torch_run(torch, text, act, seed, steps, every=100, eval_batches=20):
                 h = block(h)
             return model.ln_f(h) @ model.wte.weight.t()
 
-    return val_loss, seconds, common_loss(torch, Logits(), val, len(chars))
+    return val_loss, seconds, common_loss(torch, Logits(), val, len(chars)) if common else None
 
 
-DEFAULT_ACTS = "gelu,gelu_tanh,relu,silu,tanh,sigmoid"  # slope-gpt's --act default
+WORKER_TEXT = None  # the corpus, in each --whole worker process
+
+
+def torch_worker_init(text):
+    global WORKER_TEXT
+    WORKER_TEXT = text
+    import torch  # noqa: F401  (loaded before the clock starts)
 
 
 def torch_worker(job):
-    """One PyTorch run in a process of its own (for --whole)."""
+    """One PyTorch run in a worker process of one thread (for --whole)."""
     import torch
-    text, act, seed, steps = job
-    loss, seconds, _ = torch_run(torch, text, act, seed, steps)
+    act, seed, steps = job
+    if act is None:  # warm-up
+        return None
+    loss, seconds, _ = torch_run(torch, WORKER_TEXT, act, seed, steps, common=False)
     return act, loss, seconds
 
 
-def whole(args, text):
-    import multiprocessing
-    acts = DEFAULT_ACTS.split(",")
-    print(f"the default run ({len(acts)} activations, seed 1337, {args.steps} steps), "
-          f"{os.cpu_count()} cores")
-    ratios = []
-    for r in range(args.rounds):  # A B A B
-        with tempfile.TemporaryDirectory() as out:
-            cmd = [os.path.join(args.build, "demos", "slope-gpt"), "--steps", str(args.steps),
-                   "--out", out] + (["--text", args.text] if args.text else [])
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-            s_time = time.perf_counter() - t0
-            rows = [row for row in csv.DictReader(open(os.path.join(out, "curves.csv")))
-                    if row["split"] == "val"]
-        s_final = {a: float([row for row in rows if row["activation"] == a][-1]["loss"])
-                   for a in acts}
+def slope_default_run(args):
+    """slope-gpt as a user types it; returns its seconds and {activation: (seed, final val)}."""
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [os.path.join(args.build, "demos", "slope-gpt"), "--steps", str(args.steps),
+               "--out", out] + (["--text", args.text] if args.text else [])
         t0 = time.perf_counter()
-        with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
-            t_runs = pool.map(torch_worker, [(text, a, 1337, args.steps) for a in acts])
-        t_time = time.perf_counter() - t0
-        ratios.append(s_time / t_time)
-        print(f"round {r + 1}: slope-gpt {s_time:.1f} s, PyTorch {t_time:.1f} s, "
-              f"slope/torch {s_time / t_time:.2f}")
-        for a, loss, seconds in t_runs:
-            print(f"  {a:<10} slope val {s_final[a]:.4f}   torch val {loss:.4f} ({seconds:.1f} s)")
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - t0
+        final = {}
+        for row in csv.DictReader(open(os.path.join(out, "curves.csv"))):
+            if row["split"] == "val" and int(row["step"]) >= final.get(row["activation"], (0, -1, 0))[1]:
+                final[row["activation"]] = (int(row["seed"]), int(row["step"]), float(row["loss"]))
+    return seconds, {a: (seed, loss) for a, (seed, _, loss) in final.items()}
+
+
+def whole(args, text):
+    """The default run as a whole, A B then B A, ...: see the module's docstring."""
+    import multiprocessing
+    cores = len(os.sched_getaffinity(0))
+    print(f"the default run ({args.steps} steps), {cores} cores; slope-gpt's own defaults "
+          f"(activations, seed, --threads), PyTorch {cores} runs at a time, one thread each")
+    ctx = multiprocessing.get_context("spawn")
+    ratios, runs = [], None
+    with ctx.Pool(cores, initializer=torch_worker_init, initargs=(text,)) as pool:
+        pool.map(torch_worker, [(None, 0, 0)] * cores)  # every worker up, torch loaded
+
+        def torch_side():
+            t0 = time.perf_counter()
+            out = pool.map(torch_worker, [(a, seed, args.steps) for a, (seed, _) in runs.items()])
+            return time.perf_counter() - t0, out
+
+        for r in range(args.rounds):
+            if r % 2 == 0:  # A B
+                s_time, runs = slope_default_run(args)
+                t_time, t_runs = torch_side()
+            else:  # B A
+                t_time, t_runs = torch_side()
+                s_time, runs = slope_default_run(args)
+            ratios.append(s_time / t_time)
+            print(f"round {r + 1}: slope-gpt {s_time:.1f} s, PyTorch {t_time:.1f} s, "
+                  f"slope/torch {s_time / t_time:.2f}", flush=True)
+            for a, loss, seconds in t_runs:
+                print(f"  {a:<10} seed {runs[a][0]}: slope val {runs[a][1]:.4f}, torch val "
+                      f"{loss:.4f} ({seconds:.1f} s)", flush=True)
     print(f"slope/torch over {args.rounds} round(s): {', '.join(f'{x:.2f}' for x in ratios)}")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--build", default="build/release")
-    p.add_argument("--act", default="gelu,relu")
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--first-seed", type=int, default=1337,
-                   help="seeds --first-seed, --first-seed + 1, ... (slope-gpt's default 1337)")
+    p.add_argument("--act", help="activations, default gelu,relu (not with --whole)")
+    p.add_argument("--seeds", type=int, help="seeds per activation, default 3 (not with --whole)")
+    p.add_argument("--first-seed", type=int,
+                   help="seeds --first-seed, --first-seed + 1, ... (default 1337, slope-gpt's; "
+                        "not with --whole)")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--text", default="")
     p.add_argument("--whole", action="store_true", help="time the default run as a whole")
     p.add_argument("--rounds", type=int, default=1, help="with --whole: A B rounds")
     args = p.parse_args()
-    text = corpus(args.text)
     if args.whole:
-        return whole(args, text)
+        if args.act is not None or args.seeds is not None or args.first_seed is not None:
+            p.error("--whole runs slope-gpt's defaults: --act, --seeds and --first-seed do not apply")
+        if args.rounds < 1:
+            p.error("--rounds must be at least 1")
+        return whole(args, corpus(args.text))
+    args.act, args.seeds = args.act or "gelu,relu", args.seeds or 3
+    args.first_seed = 1337 if args.first_seed is None else args.first_seed
+    if args.seeds < 1:
+        p.error("--seeds must be at least 1")
+    text = corpus(args.text)
     import torch
     chars = sorted(set(text))
     index = {c: i for i, c in enumerate(chars)}

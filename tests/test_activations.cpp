@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <slope/activation_kernels.hpp>
@@ -562,7 +563,7 @@ TEST(GeluTanh, ApproximatesGeluAsGpt2Did) {
   }
 }
 
-// --- where a slope is exactly 0 on the negative side (act::zero_slope) -------------------
+// --- where a slope is exactly 0 (act::zero_slope) ----------------------------------------
 
 // GELU's exact slope Phi(x) + x phi(x) in long double, whose range reaches far below
 // double's: at x = -38.5 it is about 1e-321.
@@ -571,30 +572,35 @@ long double exact_gelu_slope(long double x) {
   return 0.5L * std::erfc(-x * inv_sqrt2) + x * inv_sqrt2pi * std::exp(-0.5L * x * x);
 }
 
+slope::act::ZeroSlope zero_float(const char* name) {
+  return slope::act::zero_slope<float>(slope::act::find(name));
+}
+slope::act::ZeroSlope zero_double(const char* name) {
+  return slope::act::zero_slope<double>(slope::act::find(name));
+}
+
 // GELU's slope is never 0 in exact arithmetic; in float the kernels' slope is exactly 0 from
 // one point on down, where its factor e^(-x^2/2) underflows (both Phi, through erfc, and phi
 // carry it). xsimd's float exp builds its result as p * 2^k with k = round(arg / ln 2) and
 // gives 0 once k < -126 (no subnormals), so the boundary is a closed form:
-// -x^2/2 = -126.5 ln 2, x = -sqrt(253 ln 2) = -13.2426. The scalar definitions (the browser
-// build) keep subnormals and reach about -14.3, still below float's smallest normal number.
-// Every float in [-16, -8] is checked.
+// -x^2/2 = -126.5 ln 2, x = -sqrt(253 ln 2) = -13.24259. The scalar definitions (the browser
+// build) keep subnormals and reach about -14.34, still below float's smallest normal number.
+// Every float in [-14.5, -13] is checked: zero_slope's boundary is the first of them.
 TEST(Gelu, FloatSlopeIsExactlyZeroOnlyWhereItUnderflows) {
-  const slope::act::ZeroSlope z = slope::act::zero_slope<float>(slope::act::find("gelu"));
-  ASSERT_TRUE(z.found);
-  EXPECT_TRUE(z.zero_below);
-  EXPECT_GT(z.first, -14.4);  // between -13 and -14.4 (the lesson's "about -14")
-  EXPECT_LT(z.first, -13.0);
+  const slope::act::ZeroSlope z = zero_float("gelu");
+  ASSERT_TRUE(z.below.has_value());
+  EXPECT_TRUE(z.all_below);
+  EXPECT_FALSE(z.above.has_value());  // its slope tends to 1
   std::vector<float> x;
-  for (float v = -8.0f; v >= -16.0f; v = std::nextafter(v, -100.0f)) x.push_back(v);
+  x.reserve(1u << 20);
+  for (float v = -13.0f; v >= -14.5f; v = std::nextafter(v, -100.0f)) x.push_back(v);
   std::vector<float> d(x.size());
   slope::act::slopes(slope::act::find("gelu"), x.data(), d.data(), x.size());
   const auto first = std::find(d.begin(), d.end(), 0.0f);
   ASSERT_NE(first, d.end());
   EXPECT_TRUE(std::all_of(first, d.end(), [](float v) { return v == 0.0f; }));
   const float boundary = x[static_cast<std::size_t>(first - d.begin())];
-  // The grid's first zero is the first grid point at or below the float boundary.
-  EXPECT_LE(z.first, boundary);
-  EXPECT_GT(z.first + 1.0 / 4096, boundary);
+  EXPECT_EQ(*z.below, boundary);
 #if SLOPE_SIMD
   EXPECT_NEAR(boundary, -std::sqrt(253 * std::numbers::ln2), 2e-6);
 #else
@@ -606,25 +612,29 @@ TEST(Gelu, FloatSlopeIsExactlyZeroOnlyWhereItUnderflows) {
 // In double the same happens near x = -38.5, where the exact slope drops below double's
 // smallest normal number.
 TEST(Gelu, DoubleSlopeIsExactlyZeroOnlyWhereItUnderflows) {
-  const slope::act::ZeroSlope z = slope::act::zero_slope<double>(slope::act::find("gelu"));
-  ASSERT_TRUE(z.found);
-  EXPECT_TRUE(z.zero_below);
-  EXPECT_GT(z.first, -38.7);
-  EXPECT_LT(z.first, -38.0);
-  EXPECT_LT(std::abs(exact_gelu_slope(z.first)), std::numeric_limits<double>::min());
-  EXPECT_NE(entry("gelu").slope(-30.0), 0.0);
+  const slope::act::ZeroSlope z = zero_double("gelu");
+  ASSERT_TRUE(z.below.has_value());
+  EXPECT_TRUE(z.all_below);
+  EXPECT_FALSE(z.above.has_value());
+  EXPECT_GT(*z.below, -38.7);
+  EXPECT_LT(*z.below, -38.0);
+  EXPECT_LT(std::abs(exact_gelu_slope(*z.below)), std::numeric_limits<double>::min());
+  const double next = std::nextafter(*z.below, 0.0);  // the boundary: nonzero just above it
+  EXPECT_NE(entry("gelu").slope(next), 0.0);
 }
 
-// tanh's slope 1 - t^2 is 0 once t rounds to -1: 1 + tanh(x) ~ 2 e^(2x) falls below half an
-// ulp of 1 (2^-25 in float, 2^-54 in double) at x = -13 ln 2 and -27.5 ln 2: closed forms.
-TEST(Tanh, SlopeIsExactlyZeroWhereTanhRoundsToMinusOne) {
+// tanh's slope 1 - t^2 is 0 once t rounds to -1 or 1: 1 - |tanh(x)| ~ 2 e^(-2|x|) falls
+// below half an ulp of 1 (2^-25 in float, 2^-54 in double) at |x| = 13 ln 2 and 27.5 ln 2.
+TEST(Tanh, SlopeIsExactlyZeroWhereTanhRoundsToOne) {
   const double ln2 = std::numbers::ln2;
-  const slope::act::ZeroSlope f = slope::act::zero_slope<float>(slope::act::find("tanh"));
-  const slope::act::ZeroSlope d = slope::act::zero_slope<double>(slope::act::find("tanh"));
-  ASSERT_TRUE(f.found && d.found);
-  EXPECT_TRUE(f.zero_below && d.zero_below);
-  EXPECT_NEAR(f.first, -13 * ln2, 2.0 / 4096);    // -9.0109
-  EXPECT_NEAR(d.first, -27.5 * ln2, 4.0 / 4096);  // -19.062
+  for (const auto& [z, edge] : {std::pair{zero_float("tanh"), 13 * ln2},      // 9.0109
+                                std::pair{zero_double("tanh"), 27.5 * ln2}})  // 19.062
+  {
+    ASSERT_TRUE(z.below && z.above);
+    EXPECT_TRUE(z.all_below && z.all_above);
+    EXPECT_NEAR(*z.below, -edge, 2e-3);
+    EXPECT_NEAR(*z.above, edge, 2e-3);
+  }
 }
 
 // GPT-2's gelu_tanh takes its slope from 0.5 (1 + tanh(u)) and sech^2(u), u = sqrt(2/pi)
@@ -635,30 +645,59 @@ TEST(GeluTanh, FloatSlopeIsExactlyZeroWhereTanhRoundsToMinusOne) {
   double lo = -10, hi = 0;  // u is increasing: bisect u(x) = -13 ln 2
   for (int i = 0; i < 100; ++i)
     (u(0.5 * (lo + hi)) < -13 * std::numbers::ln2 ? lo : hi) = 0.5 * (lo + hi);
-  const slope::act::ZeroSlope z = slope::act::zero_slope<float>(slope::act::find("gelu_tanh"));
-  ASSERT_TRUE(z.found);
-  EXPECT_TRUE(z.zero_below);
-  EXPECT_NEAR(z.first, lo, 2.0 / 4096);  // -5.158
+  const slope::act::ZeroSlope z = zero_float("gelu_tanh");
+  ASSERT_TRUE(z.below.has_value());
+  EXPECT_TRUE(z.all_below);
+  EXPECT_NEAR(*z.below, lo, 2e-3);  // -5.158
+  EXPECT_FALSE(z.above.has_value());
 }
 
-// relu's slope is 0 for every x < 0, the grid's first point included; activations with a
-// slope that decays only like e^x (or not at all) keep it nonzero down to -64 in both types.
+// sigmoid's slope s (1 - s) is 0 once 1 + e^-x rounds to 1, at x = 24 ln 2 in float and
+// 53 ln 2 in double (closed forms); on the other side, and for elu, silu and softplus, a
+// factor e^x that xsimd's float exp flushes to 0 below 2^-126.5, at x = -126.5 ln 2. In
+// double that is near -708, outside the scan.
+TEST(EveryActivationZeroSlope, IsWhereTheirExpUnderflowsOrRoundsAway) {
+  const double ln2 = std::numbers::ln2;
+  ASSERT_TRUE(zero_float("sigmoid").above && zero_double("sigmoid").above);
+  EXPECT_NEAR(*zero_float("sigmoid").above, 24 * ln2, 2e-3);   // 16.636
+  EXPECT_NEAR(*zero_double("sigmoid").above, 53 * ln2, 2e-3);  // 36.737
+  for (const char* a : {"sigmoid", "elu", "silu", "softplus"}) {
+    const slope::act::ZeroSlope f = zero_float(a), d = zero_double(a);
+#if SLOPE_SIMD
+    ASSERT_TRUE(f.below.has_value()) << a;
+    EXPECT_TRUE(f.all_below) << a;
+    EXPECT_NEAR(*f.below, -126.5 * ln2, 2e-3) << a;  // -87.683
+#endif
+    EXPECT_FALSE(d.below.has_value()) << a;
+    if (std::string_view(a) != "sigmoid") {
+      EXPECT_FALSE(f.above || d.above) << a;
+    }
+  }
+}
+
+// relu's slope is 0 for every x <= 0 (relu'(0) = 0, as PyTorch), leaky_relu's and the
+// identity's never; the grid and the arguments are checked.
 TEST(EveryActivationZeroSlope, IsWhereTheDefinitionsSay) {
-  for (const char* a : {"relu", "leaky_relu", "identity", "sigmoid", "elu", "silu", "softplus"})
-    for (const bool in_float : {true, false}) {
-      const std::size_t id = slope::act::find(a);
-      const slope::act::ZeroSlope z =
-          in_float ? slope::act::zero_slope<float>(id) : slope::act::zero_slope<double>(id);
-      if (std::string_view(a) == "relu") {
-        EXPECT_TRUE(z.found && z.zero_below);
-        EXPECT_EQ(z.first, -1.0 / 4096);
-      } else {
-        EXPECT_FALSE(z.found) << a << (in_float ? " float" : " double") << " at " << z.first;
-      }
+  for (const slope::act::ZeroSlope& z : {zero_float("relu"), zero_double("relu")}) {
+    ASSERT_TRUE(z.below.has_value());
+    EXPECT_EQ(*z.below, 0.0);
+    EXPECT_TRUE(z.all_below);
+    EXPECT_FALSE(z.above.has_value());
+  }
+  for (const char* a : {"leaky_relu", "identity"})
+    for (const slope::act::ZeroSlope& z : {zero_float(a), zero_double(a)}) {
+      EXPECT_FALSE(z.below || z.above) << a;
+      EXPECT_EQ(z.range, 128.0);
     }
   EXPECT_THROW(slope::act::zero_slope<float>(entry("gelu"), 0.0), std::invalid_argument);
-  EXPECT_THROW(slope::act::zero_slope<double>(entry("gelu"), -1.0, 0), std::invalid_argument);
+  EXPECT_THROW(
+      slope::act::zero_slope<float>(entry("gelu"), std::numeric_limits<double>::infinity()),
+      std::invalid_argument);
+  EXPECT_THROW(slope::act::zero_slope<double>(entry("gelu"), 1.0, 0), std::invalid_argument);
   EXPECT_THROW(slope::act::zero_slope<float>(slope::act::count), std::out_of_range);
+  // A coarse grid finds the same boundary: bisection, not the grid, places it.
+  EXPECT_EQ(*slope::act::zero_slope<float>(entry("gelu"), 16.0, 1).below,
+            *zero_float("gelu").below);
 }
 
 }  // namespace

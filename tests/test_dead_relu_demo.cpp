@@ -61,16 +61,26 @@ slope::nn::MLP net_with_a_dead_first_layer_unit(const std::string& activation) {
 
 }  // namespace
 
-// Where the run says a unit can read as dead: relu's slope is 0 for every x < 0 by
-// definition, leaky_relu's never, gelu's only where it underflows in float (the threshold
-// itself is checked against its closed form in tests/test_activations.cpp).
+// Where the run says a unit can read as dead: relu's slope is 0 for every x <= 0 by
+// definition, leaky_relu's never, gelu's only where it underflows in float (the boundary
+// itself is checked against its closed form in tests/test_activations.cpp), tanh's on both
+// sides.
 TEST(DeadReluDemo, SaysWhereEachActivationsSlopeIsExactlyZero) {
-  EXPECT_EQ(slope::demo::where_slope_is_zero("relu"), "for every x < 0");
-  EXPECT_EQ(slope::demo::where_slope_is_zero("leaky_relu"), "nowhere on [-64, 0)");
+  EXPECT_EQ(slope::demo::where_slope_is_zero("relu"), "only at x <= 0");
+  EXPECT_EQ(slope::demo::where_slope_is_zero("leaky_relu"), "nowhere on [-128, 128]");
   const std::string gelu = slope::demo::where_slope_is_zero("gelu");
   ASSERT_TRUE(gelu.starts_with("only at x <= -1")) << gelu;
   EXPECT_NEAR(std::stod(gelu.substr(std::string("only at x <= ").size())),
-              slope::act::zero_slope<float>(slope::act::find("gelu")).first, 1e-4);
+              *slope::act::zero_slope<float>(slope::act::find("gelu")).below, 1e-4);
+  const std::string tanh = slope::demo::where_slope_is_zero("tanh");
+  EXPECT_TRUE(tanh.starts_with("only at x <= -9.01") &&
+              tanh.find(" and x >= 9.01") != std::string::npos)
+      << tanh;
+  EXPECT_EQ(slope::demo::why_dead("gelu"), "its float slope is exactly 0 " + gelu +
+                                               ", so every input of a unit counted dead lay there");
+  EXPECT_EQ(slope::demo::why_dead("leaky_relu"),
+            "its float slope is never exactly 0 on [-128, 128], so every input of a unit counted "
+            "dead lay beyond that");
   EXPECT_THROW(slope::demo::where_slope_is_zero("relu6"), std::invalid_argument);
 }
 

@@ -7,6 +7,7 @@
 // block of one's own.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -234,6 +235,38 @@ TEST(Attention, TwoPositionsByHand) {
   const double w0 = std::exp(1.5 * 2.0), w1 = std::exp(1.5 * -1.0);
   EXPECT_DOUBLE_EQ(y(0, 0), 3.0);
   EXPECT_NEAR(y(1, 0), (w0 * 3.0 + w1 * 7.0) / (w0 + w1), 1e-15);
+}
+
+// Against the definition written as loops, in double: batch 2 of T = 37 (a multiple of no
+// SIMD width, so every column has whole packets and a scalar tail), 3 heads of size 3. The
+// float op agrees to float's precision, the double op to double's.
+TEST(Attention, MatchesTheDefinitionWrittenAsLoops) {
+  const Eigen::Index batch = 2, T = 37, heads = 3, hs = 3, C = heads * hs;
+  const M x = M::Random(batch * T, 3 * C);
+  M want = M::Zero(batch * T, C);
+  for (Eigen::Index b = 0; b < batch; ++b)
+    for (Eigen::Index h = 0; h < heads; ++h)
+      for (Eigen::Index t = 0; t < T; ++t) {
+        std::vector<double> score(static_cast<std::size_t>(t) + 1);
+        double top = -1e300, total = 0;
+        for (Eigen::Index s = 0; s <= t; ++s) {
+          double dot = 0;
+          for (Eigen::Index i = 0; i < hs; ++i)
+            dot += x(b * T + t, h * hs + i) * x(b * T + s, C + h * hs + i);
+          score[static_cast<std::size_t>(s)] = dot / std::sqrt(double(hs));
+          top = std::max(top, score[static_cast<std::size_t>(s)]);
+        }
+        for (double& e : score) total += e = std::exp(e - top);
+        for (Eigen::Index s = 0; s <= t; ++s)
+          for (Eigen::Index i = 0; i < hs; ++i)
+            want(b * T + t, h * hs + i) +=
+                score[static_cast<std::size_t>(s)] / total * x(b * T + s, 2 * C + h * hs + i);
+      }
+  const M got = slope::causal_self_attention(TensorD(x), batch, heads).value();
+  EXPECT_LT((got - want).cwiseAbs().maxCoeff(), 1e-14);
+  const slope::Tensor xf(x.cast<float>());
+  const M got_f = slope::causal_self_attention(xf, batch, heads).value().cast<double>();
+  EXPECT_LT((got_f - want).cwiseAbs().maxCoeff(), 1e-6);
 }
 
 TEST(Attention, HugeScoresStayFinite) {

@@ -64,6 +64,8 @@ TEST(Gradcheck, CausalSelfAttention) {
   CHECK_GRAD(slope::causal_self_attention(x[0], 1, 2), input(5, 12, 2));
   CHECK_GRAD(slope::causal_self_attention(x[0], 2, 1), input(4, 9, 3));
   CHECK_GRAD(slope::causal_self_attention(x[0], 3, 2), input(3, 6, 4));
+  // T = 37, a multiple of no SIMD width: whole packets and scalar tails in every column
+  CHECK_GRAD(slope::causal_self_attention(x[0], 2, 3), input(74, 27, 5));
 }
 
 TEST(Gradcheck, LinearWithAndWithoutBias) {

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -77,37 +78,69 @@ const MaxSlope& max_slope(std::size_t id) {
   return measured[id];
 }
 
-template <class T> ZeroSlope zero_slope(const Entry& e, double lo, int per_unit) {
-  if (!(lo < 0.0) || per_unit < 1)
-    throw std::invalid_argument(
-        "slope::act::zero_slope: the grid needs lo < 0 and per_unit >= 1 "
-        "(got lo = " +
-        std::to_string(lo) + ", per_unit = " + std::to_string(per_unit) + ")");
-  const std::size_t n = static_cast<std::size_t>(std::lround(-lo * per_unit));
-  std::vector<T> x(n), d(n);
-  // -k / per_unit, not a running sum: every point is the same number in float and double.
-  for (std::size_t k = 0; k < n; ++k) x[k] = static_cast<T>(-static_cast<double>(k + 1) / per_unit);
+namespace {
+// The kernels' slopes of n numbers of type T.
+template <class T> void kernel_slopes(const Entry& e, const T* x, T* d, std::size_t n) {
   if constexpr (std::is_same_v<T, float>) {
-    e.slopes_f(x.data(), d.data(), n);
+    e.slopes_f(x, d, n);
   } else {
-    e.slopes(x.data(), d.data(), n);
+    e.slopes(x, d, n);
   }
-  const auto first = std::find(d.begin(), d.end(), T(0));
-  if (first == d.end()) return {false, lo, false};
-  return {true, static_cast<double>(x[static_cast<std::size_t>(first - d.begin())]),
-          std::all_of(first, d.end(), [](T v) { return v == T(0); })};
+}
+
+// The zero nearest `nonzero`, given the slope is 0 at `zero` and not at `nonzero`: bisection
+// over the numbers of T between them.
+template <class T> double boundary(const Entry& e, T zero, T nonzero) {
+  for (;;) {
+    const T mid = zero + (nonzero - zero) / 2;
+    if (mid == zero || mid == nonzero) return zero;  // adjacent numbers
+    T d;
+    kernel_slopes(e, &mid, &d, 1);
+    (d == T(0) ? zero : nonzero) = mid;
+  }
+}
+}  // namespace
+
+template <class T> ZeroSlope zero_slope(const Entry& e, double range, int per_unit) {
+  if (!(range > 0 && range <= 1e6) || per_unit < 1 || per_unit > (1 << 20))
+    throw std::invalid_argument(
+        "slope::act::zero_slope: needs 0 < range <= 1e6 and 1 <= "
+        "per_unit <= 2^20, got range " +
+        std::to_string(range) + ", per_unit " + std::to_string(per_unit));
+  const auto n = static_cast<std::size_t>(std::floor(range * per_unit));  // points each side
+  std::vector<T> x(2 * n + 1), d(2 * n + 1);
+  // k / per_unit, not a running sum: every point is the same number in float and double.
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<T>((static_cast<double>(i) - static_cast<double>(n)) / per_unit);
+  kernel_slopes(e, x.data(), d.data(), x.size());
+  auto is_zero = [](T v) { return v == T(0); };
+  ZeroSlope z;
+  z.range = range;
+  for (std::size_t i = n + 1; i-- > 0;)  // x = 0, then outwards to -range
+    if (is_zero(d[i])) {
+      z.below = i == n ? 0.0 : boundary(e, x[i], x[i + 1]);
+      z.all_below = std::all_of(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(i), is_zero);
+      break;
+    }
+  for (std::size_t i = n + 1; i < x.size(); ++i)  // outwards to +range
+    if (is_zero(d[i])) {
+      z.above = boundary(e, x[i], x[i - 1]);
+      z.all_above = std::all_of(d.begin() + static_cast<std::ptrdiff_t>(i), d.end(), is_zero);
+      break;
+    }
+  return z;
 }
 template ZeroSlope zero_slope<float>(const Entry&, double, int);
 template ZeroSlope zero_slope<double>(const Entry&, double, int);
 
 template <class T> const ZeroSlope& zero_slope(std::size_t id) {
+  if (id >= count)
+    throw std::out_of_range("slope::act::zero_slope: no activation with id " + std::to_string(id));
   static const std::array<ZeroSlope, count> measured = [] {
     std::array<ZeroSlope, count> out{};
     for (const Entry& e : table()) out[e.id] = zero_slope<T>(e);
     return out;
   }();
-  if (id >= count)
-    throw std::out_of_range("slope::act::zero_slope: no activation with id " + std::to_string(id));
   return measured[id];
 }
 template const ZeroSlope& zero_slope<float>(std::size_t);

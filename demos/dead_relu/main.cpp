@@ -358,10 +358,9 @@ void print_runs(const Plan& plan, const std::vector<Result>& results, demo::Summ
   for (const char* a : {"leaky_relu", "gelu"})
     if (max_dead.count(a))
       fmt::print(
-          "  => {}: max dead fraction {} over every setting, step and layer; its float slope is "
-          "exactly 0 {}{}\n",
-          a, max_dead[a], demo::where_slope_is_zero(a),
-          max_dead[a] > 0 ? ", so every input of each unit counted dead lay there" : "");
+          "  => {}: max dead fraction {} over every setting, step and layer; {}\n", a, max_dead[a],
+          max_dead[a] > 0 ? demo::why_dead(a)
+                          : "where its float slope is exactly 0: " + demo::where_slope_is_zero(a));
 }
 
 // The learning-rate sweep: final dead fraction per layer against the rate, over seeds

@@ -88,8 +88,8 @@ inline std::string range_min(std::string_view a) { return of("range_min", a); }
 inline std::string range_max(std::string_view a) { return of("range_max", a); }
 inline std::string min_value(std::string_view a) { return of("min_value", a); }
 inline std::string min_at(std::string_view a) { return of("min_at", a); }
-// The x nearest 0 where the slope, as training computes it, is exactly 0 in float (double);
-// set only for the activations where it is (act::zero_slope).
+// The x <= 0 nearest 0 where the slope, as training computes it, is exactly 0 in float
+// (double); set only for the activations where there is one (act::zero_slope).
 inline std::string zero_slope_float(std::string_view a) { return of("zero_slope_float", a); }
 inline std::string zero_slope_double(std::string_view a) { return of("zero_slope_double", a); }
 inline std::string sigmoid_product(int layers) {

@@ -15,6 +15,7 @@
 
 #include "explorer/explorer.hpp"
 #include "support/cli.hpp"
+#include "support/model.hpp"
 #include "support/output.hpp"
 #include "support/palette.hpp"
 #include "support/plot.hpp"
@@ -47,19 +48,13 @@ std::string describe_peak(std::string_view name, const act::MaxSlope& p) {
   return fmt::format("{}: max slope {} at x = {}", name, g(p.slope), g(p.at));
 }
 
-// Where the slope, as the kernels compute it, is exactly 0 on the negative side.
+// Where the slope, as the kernels compute it, is exactly 0.
 std::string describe_zero_slope(const act::Entry& e) {
-  const act::ZeroSlope& f = act::zero_slope<float>(e.id);
-  const act::ZeroSlope& d = act::zero_slope<double>(e.id);
-  auto where = [](const act::ZeroSlope& z) {
-    if (!z.found) return std::string("nowhere");
-    if (z.first == -1.0 / 4096 && z.zero_below) return std::string("every x < 0");
-    return fmt::format("x <= {}{}", g(z.first), z.zero_below ? "" : " (not at every x below)");
-  };
-  return fmt::format(
-      "where the slope is exactly 0 (as training computes it, on [-64, 0) in steps of 1/4096): "
-      "float: {}; double: {}",
-      where(f), where(d));
+  const act::ZeroSlope &f = act::zero_slope<float>(e.id), &d = act::zero_slope<double>(e.id);
+  if (!f.below && !f.above && !d.below && !d.above)
+    return fmt::format("slope never exactly 0 on [-{0}, {0}], in float or double", g(f.range));
+  return fmt::format("slope exactly 0, as training computes it: in float {}; in double {}",
+                     demo::describe_zero_slope(f), demo::describe_zero_slope(d));
 }
 
 void print_table(const act::Entry& e, const act::MaxSlope& peak) {
@@ -302,10 +297,10 @@ void show_catalogue(const std::vector<std::string>& names, demo::Summary& summar
     summary.set(ex::key::value_at_0(a), e.value(0.0));
     summary.set(ex::key::range_min(a), r.min_value);
     summary.set(ex::key::range_max(a), r.max_value);
-    if (const act::ZeroSlope& z = act::zero_slope<float>(e.id); z.found)
-      summary.set(ex::key::zero_slope_float(a), z.first);
-    if (const act::ZeroSlope& z = act::zero_slope<double>(e.id); z.found)
-      summary.set(ex::key::zero_slope_double(a), z.first);
+    if (const act::ZeroSlope& z = act::zero_slope<float>(e.id); z.below)
+      summary.set(ex::key::zero_slope_float(a), *z.below);
+    if (const act::ZeroSlope& z = act::zero_slope<double>(e.id); z.below)
+      summary.set(ex::key::zero_slope_double(a), *z.below);
     if (std::find(names.begin(), names.end(), a) == names.end()) continue;
     print_table(e, peak);
     peak_lines.push_back(describe_peak(a, peak));

@@ -208,10 +208,7 @@ void summarise(const fs::path& out, const gpt::Config& c, const std::vector<gpt:
     summary.set(gpt::key::entropy(a), e.mean);
     fmt::print("{:<11} {:>10.4f} ± {:<5.4f} {:>14.4f} {:>16.4f} {:>10.3f}\n", a, f.mean, f.std,
                base.bigram - f.mean, d.mean, e.mean);
-    if (a != "relu" && d.max > 0)
-      fmt::print(
-          "  {}'s float slope is exactly 0 {}: its units counted dead had every input there\n", a,
-          demo::where_slope_is_zero(a));
+    if (a != "relu" && d.max > 0) fmt::print("  {}: {}\n", a, demo::why_dead(a));
   }
   mean_csv.commit();
   fmt::print("baselines on the validation text: unigram {:.4f}, bigram {:.4f} nats\n", base.unigram,
@@ -298,6 +295,14 @@ std::vector<double> per_run(const std::vector<gpt::Run>& runs, const std::string
     if (r.activation == a && !r.diverged && !r.probes.empty()) v.push_back(of(r));
   return v;
 }
+// The largest dead fraction of a block's FFN at the end (0 when nothing was probed).
+double final_dead_most(const gpt::Run& r) {
+  double most = 0;
+  if (!r.probes.empty())
+    for (const auto& b : r.probes.back().blocks) most = std::max(most, b.hidden.dead_frac);
+  return most;
+}
+
 double final_dead(const gpt::Run& r) {
   double d = 0;
   for (const auto& b : r.probes.back().blocks)
@@ -373,13 +378,13 @@ void write_report(const fs::path& out, const gpt::Config& c, const std::vector<g
         demo::stats(per_run(runs, "relu", final_dead)).mean,
         demo::stats(per_run(runs, "gelu", final_dead)).mean);
     for (const std::string& a : c.activations)
-      md += fmt::format(" {} {}{};", a, demo::where_slope_is_zero(a),
-                        a != "relu" && demo::stats(per_run(runs, a, final_dead)).max > 0
-                            ? fmt::format(" (its units counted dead, {:.4f} at most, had every "
-                                          "input there)",
-                                          demo::stats(per_run(runs, a, final_dead)).max)
-                            : "");
+      md += fmt::format(" {} {};", a, demo::where_slope_is_zero(a));
     md.back() = '.';
+    for (const std::string& a : c.activations)
+      if (const double most = demo::stats(per_run(runs, a, final_dead_most)).max;
+          a != "relu" && most > 0)
+        md += fmt::format(" {}'s FFNs had dead units at the end (up to {:.4f} of a block's): {}.",
+                          a, most, demo::why_dead(a));
     md +=
         " GELU's slope is never 0 in exact arithmetic: a gelu unit dies only where its slope "
         "underflows.\n\n";

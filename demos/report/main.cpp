@@ -281,6 +281,11 @@ void Report::dead_relu() {
         "with {}.",
         num(seeds), dead_at("relu", lo), num(lo), dead_at("relu", hi), num(hi), num(hi),
         dead_at("leaky_relu", hi), dead_at("gelu", hi)));
+    if (n(tour::kDeadRelu, dr::key::max_dead_frac("gelu")) > 0)
+      add(fmt::format(
+          "gelu's units counted dead had every input at x <= {}, where its float slope "
+          "underflows to exactly 0 (slope-explorer); its slope is never 0 in exact arithmetic.",
+          g6(n(tour::kExplorer, ex::key::zero_slope_float("gelu")))));
     add("");
     plot("final dead fraction against the learning rate", tour::kDeadRelu, "dead_vs_lr.svg",
          tour::run(tour::kDeadRelu).command());

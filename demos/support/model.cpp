@@ -42,13 +42,40 @@ nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
   return nn::MLP(sizes, activation, init, rng);
 }
 
+namespace {
+std::string g6(double x) {
+  std::ostringstream out;
+  out << std::setprecision(6) << x + 0.0;  // + 0.0: never "-0"
+  return out.str();
+}
+std::string scanned(const act::ZeroSlope& z) {
+  return "[-" + g6(z.range) + ", " + g6(z.range) + "]";
+}
+}  // namespace
+
+std::string describe_zero_slope(const act::ZeroSlope& z) {
+  std::string below, above;
+  if (z.below)
+    below =
+        z.all_below ? "x <= " + g6(*z.below) : "x = " + g6(*z.below) + " (not at every x below it)";
+  if (z.above)
+    above =
+        z.all_above ? "x >= " + g6(*z.above) : "x = " + g6(*z.above) + " (not at every x above it)";
+  if (below.empty() && above.empty()) return "nowhere on " + scanned(z);
+  return "only at " + below + (below.empty() || above.empty() ? "" : " and ") + above;
+}
+
 std::string where_slope_is_zero(std::string_view activation) {
+  return describe_zero_slope(act::zero_slope<float>(act::find(activation)));
+}
+
+std::string why_dead(std::string_view activation) {
   const act::ZeroSlope& z = act::zero_slope<float>(act::find(activation));
-  if (!z.found) return "nowhere on [-64, 0)";
-  if (z.first == -1.0 / 4096 && z.zero_below) return "for every x < 0";
-  std::ostringstream x;
-  x << std::setprecision(6) << z.first;
-  return "only at x <= " + x.str() + (z.zero_below ? "" : " (not at every x below it)");
+  if (!z.below && !z.above)  // beyond the scanned range, then
+    return "its float slope is never exactly 0 on " + scanned(z) +
+           ", so every input of a unit counted dead lay beyond that";
+  return "its float slope is exactly 0 " + describe_zero_slope(z) +
+         ", so every input of a unit counted dead lay there";
 }
 
 }  // namespace slope::demo

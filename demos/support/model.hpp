@@ -49,10 +49,15 @@ class Optimizer {
 nn::MLP make_mlp(std::size_t in, int width, int depth, std::size_t classes,
                  std::string_view activation, const nn::Init& init, Rng& rng);
 
-// Where `activation`'s slope is exactly 0 in float, as training computes it (act::zero_slope):
-// the only place a unit of it can read as dead. "for every x < 0" (relu), "only at
-// x <= -13.2427" (gelu, where it underflows), "nowhere on [-64, 0)" (leaky_relu).
-// std::invalid_argument for an unknown name.
+// Where a slope is exactly 0 (act::zero_slope), in words: "only at x <= 0" (relu), "only at
+// x <= -13.2426" (gelu in float, where it underflows), "only at x <= -9.01091 and
+// x >= 9.01091" (tanh in float), "nowhere on [-128, 128]" (leaky_relu).
+std::string describe_zero_slope(const act::ZeroSlope& z);
+// The same for `activation` in float, as training computes it: the only place a unit of it
+// can read as dead. std::invalid_argument for an unknown name.
 std::string where_slope_is_zero(std::string_view activation);
+// Why a unit of `activation` read as dead, for a demo that counted one: "its float slope is
+// exactly 0 only at x <= -13.2426, so every input of a unit counted dead lay there" (gelu).
+std::string why_dead(std::string_view activation);
 
 }  // namespace slope::demo

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -335,18 +336,21 @@ MaxSlope max_slope(const Entry& e, double lo = -10.0, double hi = 10.0, int per_
 // probes ask for it at every probed step). Throws std::out_of_range for an id >= count.
 const MaxSlope& max_slope(std::size_t id);
 
-// Where the slope on the negative side is exactly 0 in float or in double, as training
-// computes it: through the SIMD kernels (slopes()), on the grid x = -k / per_unit for
-// k = 1 .. -lo * per_unit (every point exact in both types). An activation whose slope
-// vanishes far out (tanh, gelu) shows where it underflows or rounds to 0; a unit whose
-// pre-activations all lie there reads as dead. Throws std::invalid_argument for lo >= 0 or
-// per_unit < 1.
+// Where the slope is exactly 0 as training computes it: through the SIMD kernels (slopes()),
+// in float or in double. The grid x = k / per_unit, |x| <= range (every point exact in both
+// types for a power-of-two per_unit), is scanned outwards from 0 on each side; between the
+// first grid point where the slope is 0 and its neighbour nearer 0, bisection over the
+// numbers of T finds the boundary (one change assumed between two grid points). tanh and
+// gelu round or underflow to 0 far out; a unit whose inputs all lie there reads as dead.
+// Throws std::invalid_argument unless 0 < range <= 1e6 and 1 <= per_unit <= 2^20.
 struct ZeroSlope {
-  bool found;       // the slope is exactly 0 at some grid point
-  double first;     // the grid point nearest 0 where it is (lo when !found)
-  bool zero_below;  // ... and at every grid point from there down to lo
+  double range = 0;             // the scan covered [-range, range]
+  std::optional<double> below;  // the x <= 0 nearest 0 where the slope is exactly 0
+  bool all_below = false;       // ... and it is 0 at every grid point below it
+  std::optional<double> above;  // the x > 0 nearest 0 where it is exactly 0
+  bool all_above = false;       // ... and it is 0 at every grid point above it
 };
-template <class T> ZeroSlope zero_slope(const Entry& e, double lo = -64.0, int per_unit = 4096);
+template <class T> ZeroSlope zero_slope(const Entry& e, double range = 128.0, int per_unit = 4096);
 // zero_slope<T>(entries()[id]) on the default grid, measured once per activation and type
 // and kept. Throws std::out_of_range for an id >= count.
 template <class T> const ZeroSlope& zero_slope(std::size_t id);
