@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -78,6 +79,32 @@ TEST(DemoCli, EveryDemoPrintsTheExitStatusTableInItsHelp) {
     EXPECT_TRUE(contains(help, "130 SIGINT, 143 SIGTERM")) << help;
     EXPECT_EQ(read(err), "") << exe;
   }
+}
+
+// The whole tour, as `make demo` runs it, and the report it ends with: the quick settings
+// still show what the lesson claims. The GELU-in-GPT section (the last the tour adds) is
+// checked claim by claim; the others' numbers are each demo's own tests'.
+TEST(DemoCli, TheTourWritesTheReportWithTheGptClaims) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the tour is the release build's (about 20 s)";
+#endif
+  const TempDir dir;
+  const fs::path bindir = fs::path(SLOPE_REPORT_EXE).parent_path();
+  ASSERT_EQ(std::system(("bash '" + std::string(SLOPE_SOURCE_DIR) + "/demos/run_demos.sh' '" +
+                         bindir.string() + "' '" + dir.path().string() + "' > '" +
+                         (dir.path() / "log").string() + "' 2>&1")
+                            .c_str()),
+            0)
+      << read(dir.path() / "log");
+  const std::string report = read(dir.path() / "REPORT.md");
+  const std::string gpt = report.substr(report.find("## GELU sits between c_fc and c_proj"));
+  for (const char* a : {"gelu", "relu", "tanh"})
+    EXPECT_TRUE(contains(gpt, std::string("| ") + a + " | ")) << a << "\n" << gpt;
+  EXPECT_TRUE(contains(gpt, "Every activation beats the bigram baseline: yes.")) << gpt;
+  EXPECT_TRUE(contains(gpt, "relu - gelu = ")) << gpt;
+  EXPECT_TRUE(contains(gpt, "tanh inside the FFN ends ")) << gpt;
+  EXPECT_TRUE(contains(gpt, "underflows to 0, at x <= -1")) << gpt;
+  EXPECT_TRUE(fs::exists(dir.path() / "gpt" / "REPORT.md"));
 }
 
 TEST(DemoCli, ReportOffersNoSeedAndNamesAMissingSummaryWithStatusTwo) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <numeric>
 #include <sstream>
 
@@ -266,6 +267,26 @@ std::vector<std::vector<Tensor::Matrix>> attention_maps(const nn::GPT& model,
       heads.push_back(a.weights.value().middleCols(h * t, t));
   }
   return out;
+}
+
+std::string gelu_against_relu(double gap, double spread, int seeds) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(4);
+  out << "relu - gelu = " << (gap >= 0 ? "+" : "") << gap
+      << " nats; the larger of their standard deviations over seeds is " << spread
+      << ", so the gap is ";
+  if (seeds < 2)
+    out << "not measured against a spread (one seed decides nothing)";
+  else if (std::abs(gap) > spread)
+    out << std::setprecision(1) << std::abs(gap) / spread << " times the spread";
+  else
+    out << "within the spread: one cannot tell them apart here";
+  out << " (" << (gap > 0 ? "gelu lower" : "relu lower")
+      << "). Shazeer (2020), Table 1, T5-base on C4 after 65,536 steps, mean of 4 runs: ReLU "
+         "1.997 (± 0.005), GELU 1.983 (± 0.005), Swish 1.994 (± 0.003): there gelu leads by "
+         "about three standard deviations.";
+  return out.str();
 }
 
 namespace key {

@@ -102,6 +102,11 @@ std::string describe(const nn::GPT& model);
 std::vector<std::vector<Tensor::Matrix>> attention_maps(const nn::GPT& model,
                                                         const std::vector<int>& ids);
 
+// relu's mean final loss minus gelu's against the larger of their standard deviations over
+// `seeds` seeds, in words, with Shazeer's (2020) table beside it; slope-gpt's REPORT.md and
+// slope-report's say it the same way.
+std::string gelu_against_relu(double relu_minus_gelu, double spread, int seeds);
+
 // The keys of summary.csv, shared with slope-report.
 namespace key {
 std::string final_val(std::string_view activation);      // mean over seeds

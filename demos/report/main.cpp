@@ -370,24 +370,46 @@ void Report::title() {
 void Report::gelu_in_gpt() {
   if (!n.has(tour::kGpt)) return;
   add("## GELU sits between c_fc and c_proj in every block of GPT-2");
-  const double steps = n(tour::kGpt, gpt::key::kSteps);
-  std::string losses;
-  for (const std::string a : {"gelu", "relu"})
-    if (const auto v = n.maybe(tour::kGpt, gpt::key::final_val(a)))
-      losses += fmt::format("{}{} {:.3f}", losses.empty() ? "" : ", ", a, *v);
+  const double steps = n(tour::kGpt, gpt::key::kSteps), seeds = n(tour::kGpt, gpt::key::kSeeds);
+  const double bigram = n(tour::kGpt, gpt::key::kBigram);
   add(fmt::format(
-      "A character-level GPT built from slope's modules (model.txt marks the activation's place: "
-      "`(act)` between `mlp.c_fc` and `mlp.c_proj` in each block) trained {} steps on the fortunes "
-      "text reached a validation loss of {} nats per character, against {:.3f} for a unigram and "
-      "{:.3f} for a bigram model of the same text.",
-      num(steps), losses, n(tour::kGpt, gpt::key::kUnigram), n(tour::kGpt, gpt::key::kBigram)));
-  if (const auto relu = n.maybe(tour::kGpt, gpt::key::dead_frac("relu")),
-      gelu = n.maybe(tour::kGpt, gpt::key::dead_frac("gelu"));
-      relu && gelu)
-    add(fmt::format(
-        "At the end, {} of relu's FFN units were dead (slope exactly 0 at every position of a "
-        "training batch) and {} of gelu's.",
-        pct(*relu), pct(*gelu)));
+      "A character-level GPT built from slope's modules (`gpt/model.txt` marks the activation's "
+      "place: `(act)` between `mlp.c_fc` and `mlp.c_proj` in each block), trained {} steps on "
+      "the fortunes text with each activation in its MLPs, {} seed(s) each. Validation loss in "
+      "nats per character against {:.3f} for a unigram and {:.3f} for a bigram model of the "
+      "same text; the FFNs' dead fraction and the heads' attention entropy at the end:",
+      num(steps), num(seeds), n(tour::kGpt, gpt::key::kUnigram), bigram));
+  add("");
+  add("| activation | validation loss | below the bigram | FFN dead fraction | attention entropy "
+      "|");
+  add("|---|---|---|---|---|");
+  std::map<std::string, std::pair<double, double>> loss;  // mean, std
+  for (const std::string& a : slope::activations()) {
+    const auto v = n.maybe(tour::kGpt, gpt::key::final_val(a));
+    if (!v) continue;
+    loss[a] = {*v, n(tour::kGpt, gpt::key::final_val_std(a))};
+    add(fmt::format("| {} | {:.4f} ± {:.4f} | {:+.4f} | {:.4f} | {:.3f} |", a, *v, loss[a].second,
+                    bigram - *v, n(tour::kGpt, gpt::key::dead_frac(a)),
+                    n(tour::kGpt, gpt::key::entropy(a))));
+  }
+  add("");
+  bool all_beat = !loss.empty();
+  for (const auto& [a, l] : loss) all_beat = all_beat && l.first < bigram;
+  std::string claims =
+      fmt::format("Every activation beats the bigram baseline: {}.", all_beat ? "yes" : "no");
+  if (loss.count("gelu") && loss.count("relu"))
+    claims += " " + gpt::gelu_against_relu(loss["relu"].first - loss["gelu"].first,
+                                           std::max(loss["gelu"].second, loss["relu"].second),
+                                           static_cast<int>(seeds));
+  for (const char* a : {"sigmoid", "tanh"})
+    if (loss.count(a) && loss.count("gelu"))
+      claims += fmt::format(" {} inside the FFN ends {:+.4f} nats from gelu.", a,
+                            loss[a].first - loss["gelu"].first);
+  if (loss.count("gelu"))
+    claims += fmt::format(
+        " A gelu unit can read as dead only where its float slope underflows to 0, at x <= {}.",
+        g6(n(tour::kExplorer, ex::key::zero_slope_float("gelu"))));
+  add(claims + " Every claim with its numbers, a sample and the attention maps: `gpt/REPORT.md`.");
   add("");
   plot("validation loss against the baselines", tour::kGpt, "val_loss.svg",
        tour::run(tour::kGpt).command());

@@ -30,10 +30,17 @@ const std::vector<Run>& runs() {
       {kFfn, "ffn", {"--seeds", "2", "--steps", "60"}},
       // GELU where GPT-2 puts it: a small GPT on the fortunes text with gelu and relu in its
       // MLPs, 400 steps (the lesson's full run is in demos/README.md).
-      {kGpt,
-       "gpt",
-       {"--act", "gelu,relu", "--steps", "400", "--warmup", "40", "--layers", "2", "--embd", "64",
-        "--block", "32", "--batch", "8", "--probe-every", "50", "--eval-batches", "4"}},
+      {kGpt, "gpt", {"--act",          "gelu,relu,tanh",
+                     "--seeds",        "2",
+                     "--steps",        "600",
+                     "--warmup",       "60",
+                     "--lr",           "0.003",
+                     "--layers",       "2",
+                     "--embd",         "64",
+                     "--block",        "32",
+                     "--batch",        "8",
+                     "--probe-every",  "50",
+                     "--eval-batches", "8"}},
   };
   return tour;
 }
