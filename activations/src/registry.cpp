@@ -79,15 +79,6 @@ const MaxSlope& max_slope(std::size_t id) {
 }
 
 namespace {
-// The kernels' slopes of n numbers of type T.
-template <class T> void kernel_slopes(const Entry& e, const T* x, T* d, std::size_t n) {
-  if constexpr (std::is_same_v<T, float>) {
-    e.slopes_f(x, d, n);
-  } else {
-    e.slopes(x, d, n);
-  }
-}
-
 // The zero nearest `nonzero`, given the slope is 0 at `zero` and not at `nonzero`: bisection
 // over the numbers of T between them.
 template <class T> double boundary(const Entry& e, T zero, T nonzero) {
@@ -95,7 +86,7 @@ template <class T> double boundary(const Entry& e, T zero, T nonzero) {
     const T mid = zero + (nonzero - zero) / 2;
     if (mid == zero || mid == nonzero) return zero;  // adjacent numbers
     T d;
-    kernel_slopes(e, &mid, &d, 1);
+    slopes(e.id, &mid, &d, 1);
     (d == T(0) ? zero : nonzero) = mid;
   }
 }
@@ -112,7 +103,7 @@ template <class T> ZeroSlope zero_slope(const Entry& e, double range, int per_un
   // k / per_unit, not a running sum: every point is the same number in float and double.
   for (std::size_t i = 0; i < x.size(); ++i)
     x[i] = static_cast<T>((static_cast<double>(i) - static_cast<double>(n)) / per_unit);
-  kernel_slopes(e, x.data(), d.data(), x.size());
+  slopes(e.id, x.data(), d.data(), x.size());  // the kernels training runs
   auto is_zero = [](T v) { return v == T(0); };
   ZeroSlope z;
   z.range = range;

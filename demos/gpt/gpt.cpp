@@ -248,9 +248,8 @@ std::string describe(const nn::GPT& model) {
            ", out_features=" + std::to_string(c.vocab_size) + ", bias=False)",
        -1, "  tied: transformer.wte.weight");
   line(0, ")");
-  long long total = 0;
-  for (const Tensor& p : model.parameters()) total += p.value().size();
-  out += "number of parameters: " + thousands(total) + " (the LM head is wte, counted once)\n";
+  out +=
+      "number of parameters: " + thousands(count(model)) + " (the LM head is wte, counted once)\n";
   return out;
 }
 

@@ -192,8 +192,7 @@ void add_run_flags(CLI::App& app, RunConfig& config, std::initializer_list<RunFl
         break;
       }
       case RunFlag::steps:
-        app.add_option("--steps", config.steps,
-                       "Training steps (0: the untrained network only)")
+        app.add_option("--steps", config.steps, "Training steps (0: the untrained network only)")
             ->capture_default_str()
             ->check(CLI::Range(std::size_t{0}, b.steps_max));
         break;
